@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m rasa
+SETUP_STAMP := $(VENV)/.requirements.sha256
+
+.PHONY: run test setup train lint typecheck validate pytest conversations evaluate bench lock clean
+
+## run: set up what is missing, train if the data changed, start every part and chat
+run: setup
+	exec $(PY) -m bot run
+
+## test: every check: ruff, mypy, rasa data validate, pytest, conversation tests
+test: setup lint typecheck validate train pytest conversations
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): requirements.lock scripts/setup-venv.sh
+	bash scripts/setup-venv.sh
+
+train: setup
+	$(PY) -m bot train
+
+lint: setup
+	$(PY) -m ruff check .
+
+typecheck: setup
+	$(PY) -m mypy
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings --data data --domain domain.yml --config config.yml
+
+pytest: setup train
+	$(PY) -m pytest
+
+conversations: setup train
+	$(RASA) test core --stories tests/conversations --model models \
+		--fail-on-prediction-errors --out var/results/conversations
+
+## evaluate: NLU figures on the held-out test set
+evaluate: setup train
+	$(PY) -m bot evaluate
+
+## bench: every benchmark (minutes; prints figures, see bench/README.md)
+bench: setup train
+	$(PY) -m bench.nlu_accuracy
+	$(PY) -m bench.turn_latency
+	$(PY) -m bench.training_time
+
+## lock: re-pin requirements.lock from requirements.in in a scratch environment
+lock:
+	bash scripts/lock.sh
+
+clean:
+	rm -rf var models .mypy_cache .pytest_cache .ruff_cache

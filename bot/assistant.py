@@ -1,0 +1,110 @@
+"""`python -m bot run`: every part of the assistant on this machine.
+
+Trains a model if the training inputs changed, starts the action server and
+the Rasa server (and the other parts as they are added), waits until all are
+healthy, then opens a chat in the terminal (when stdin is one) or serves until
+Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.settings import PROJECT_DIR, Settings
+from bot.supervisor import Part, PartFailed, Supervisor, raise_on_signals
+from bot.training import train
+
+
+def write_run_endpoints(settings: Settings) -> Path:
+    """Write the endpoints file of this run: ``endpoints.yml`` with the settings' ports and paths.
+
+    Returns:
+        The path of the written file (under the data folder).
+
+    """
+    endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")) or {}
+    endpoints["action_endpoint"] = {"url": f"{settings.action_server_url}/webhook"}
+    store = endpoints.get("tracker_store") or {}
+    if store.get("dialect") == "sqlite":
+        store["db"] = str(settings.data_dir / "tracker.db")
+    endpoints["tracker_store"] = store
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "endpoints.run.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
+    """Return the assistant's processes in the order they start."""
+    python = sys.executable
+    logs = settings.data_dir / "logs"
+    rasa_command = [
+        python, "-m", "rasa", "run", "--enable-api", "--interface", settings.host,
+        "--port", str(settings.rasa_port), "--model", str(model), "--endpoints", str(endpoints),
+        "--credentials", str(PROJECT_DIR / "credentials.yml"),
+    ]
+    status_url = f"{settings.rasa_url}/status"
+    if settings.rasa_auth_token:
+        rasa_command += ["--auth-token", settings.rasa_auth_token]
+        status_url += f"?token={settings.rasa_auth_token}"
+    return [
+        Part(
+            name="action server",
+            command=[python, "-m", "rasa_sdk", "--actions", "actions",
+                     "--port", str(settings.action_server_port)],
+            health_url=f"{settings.action_server_url}/health",
+            public_url=f"{settings.action_server_url}/webhook",
+            log_path=logs / "action-server.log",
+        ),
+        Part(
+            name="Rasa server",
+            command=rasa_command,
+            health_url=status_url,
+            public_url=f"{settings.rasa_url}/webhooks/rest/webhook",
+            log_path=logs / "rasa.log",
+        ),
+    ]
+
+
+def run(settings: Settings, chat: bool) -> int:
+    """Run the assistant until stopped.
+
+    Args:
+        settings: The settings to run with.
+        chat: Open a chat on stdin/stdout once everything is ready.
+
+    Returns:
+        The process exit code: 0 after a clean stop, 1 when a part failed.
+
+    """
+    raise_on_signals()
+    try:
+        model = train(settings.models_dir)
+    except RuntimeError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 1
+    supervisor = Supervisor(build_parts(settings, model, write_run_endpoints(settings)),
+                            settings.startup_timeout)
+    try:
+        supervisor.start()
+        print(f"Ready. Talk to the assistant: POST {settings.rasa_url}/webhooks/rest/webhook "
+              '{"sender": "...", "message": "..."}. Stop with Ctrl-C.', flush=True)
+        if chat:
+            from bot.chat import chat_in_terminal
+
+            chat_in_terminal(settings, stop_when=supervisor.first_stopped)
+        else:
+            supervisor.watch()
+    except PartFailed as error:
+        print(f"Error: {error}", file=sys.stderr, flush=True)
+        supervisor.stop()
+        return 1
+    except KeyboardInterrupt:
+        pass
+    print("Stopping...", flush=True)
+    supervisor.stop()
+    print("Stopped.", flush=True)
+    return 0

@@ -1,0 +1,198 @@
+"""The service catalogue and the words citizens use for each service.
+
+The lexicon (``bot/lexicon/zh.yml`` and ``en.yml``) maps every catalogue id to
+the names, synonyms, nicknames, typos and homophones people use. It is the one
+source for resolving a phrase to a service id: exact words first, then (for
+Chinese) words that sound the same, then (for English) near spellings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+import yaml
+
+from bot.language import Language
+
+LEXICON_DIR = Path(__file__).parent / "lexicon"
+CATALOGUE_FILE = Path(__file__).parent / "catalogue.yml"
+
+# Pinyin initials and finals that many speakers (and speech recognisers) mix up:
+# zh/z, ch/c, sh/s, n/l, and front/back nasal finals.
+_FUZZY_PINYIN = [(re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compile(r"^sh"), "s"),
+                 (re.compile(r"^l"), "n"), (re.compile(r"ng$"), "n")]
+_CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+_EN_WORD = re.compile(r"[a-z0-9']+")
+_LATIN_TERM = re.compile(r"^[a-z0-9' -]+$")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One public service of the catalogue."""
+
+    id: str
+    name_zh: str
+    name_en: str
+
+    def name(self, language: Language) -> str:
+        """Return the service's name in a language."""
+        return self.name_en if language == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class ServiceMatch:
+    """A service named in a text: which one, where, and how it was found."""
+
+    service_id: str
+    start: int
+    end: int
+    how: str  # "exact", "sound" or "spelling"
+
+
+@functools.lru_cache(maxsize=1)
+def catalogue() -> dict[str, Service]:
+    """Return the catalogue's services by id, in catalogue order."""
+    raw = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))["services"]
+    return {item["id"]: Service(item["id"], item["zh"], item["en"]) for item in raw}
+
+
+@functools.lru_cache(maxsize=2)
+def lexicon(language: Language) -> dict[str, str]:
+    """Return the lexicon of a language as lower-cased term -> service id."""
+    raw = yaml.safe_load((LEXICON_DIR / f"{language}.yml").read_text(encoding="utf-8"))
+    terms: dict[str, str] = {}
+    for service_id, words in raw.items():
+        for word in words:
+            terms[str(word).lower()] = service_id
+    return terms
+
+
+@functools.lru_cache(maxsize=1)
+def combined_lexicon() -> dict[str, str]:
+    """Return the terms of both languages (people mix them) -> service id."""
+    return {**lexicon("en"), **lexicon("zh")}
+
+
+def _pinyin(text: str) -> list[str]:
+    from pypinyin import lazy_pinyin  # imported lazily: its dictionaries are large
+
+    # One syllable per character: callers pass runs of Chinese characters only.
+    syllables = lazy_pinyin(text)
+    return [_fuzz(s) for s in syllables]
+
+
+def _fuzz(syllable: str) -> str:
+    for pattern, replacement in _FUZZY_PINYIN:
+        syllable = pattern.sub(replacement, syllable)
+    return syllable
+
+
+@functools.lru_cache(maxsize=1)
+def _sound_index() -> dict[tuple[str, ...], str]:
+    """Fuzzy pinyin of Chinese terms of three or more characters -> service id.
+
+    Two-character terms are left out: too many everyday words sound like them.
+    """
+    index: dict[tuple[str, ...], str] = {}
+    for term, service_id in combined_lexicon().items():
+        if len(term) >= 3 and _CJK_ONLY.match(term):
+            index.setdefault(tuple(_pinyin(term)), service_id)
+    return index
+
+
+def _exact_matches(text: str) -> list[ServiceMatch]:
+    """Longest terms first; Latin terms only as whole words ("hukou", not "hukouxyz")."""
+    terms = combined_lexicon()
+    lowered = text.lower()
+    found: list[ServiceMatch] = []
+    taken = [False] * len(lowered)
+    for term in sorted(terms, key=len, reverse=True):
+        pattern = re.escape(term)
+        if re.match(r"[a-z0-9]", term):
+            pattern = rf"(?<![a-z0-9]){pattern}"
+        if re.search(r"[a-z0-9]$", term):
+            pattern = rf"{pattern}(?![a-z0-9])"
+        for hit in re.finditer(pattern, lowered):
+            if any(taken[hit.start():hit.end()]):
+                continue
+            taken[hit.start():hit.end()] = [True] * (hit.end() - hit.start())
+            found.append(ServiceMatch(terms[term], hit.start(), hit.end(), "exact"))
+    return found
+
+
+def _sound_matches(text: str) -> list[ServiceMatch]:
+    cjk_runs = [(m.start(), m.group()) for m in re.finditer(r"[\u3400-\u9fff]+", text)]
+    found: list[ServiceMatch] = []
+    index = _sound_index()
+    lengths = sorted({len(key) for key in index}, reverse=True)
+    for offset, run in cjk_runs:
+        syllables = _pinyin(run)
+        i = 0
+        while i < len(syllables):
+            for size in lengths:
+                key = tuple(syllables[i:i + size])
+                if len(key) == size and key in index:
+                    found.append(ServiceMatch(index[key], offset + i, offset + i + size, "sound"))
+                    i += size - 1
+                    break
+            i += 1
+    return found
+
+
+def _spelling_matches(text: str) -> list[ServiceMatch]:
+    """English terms misspelt by at most a letter or two ("pasport", "pention")."""
+    words = [(m.start(), m.end(), m.group()) for m in _EN_WORD.finditer(text.lower())]
+    found: list[ServiceMatch] = []
+    for term, service_id in lexicon("en").items():
+        size = len(term.split())
+        if len(term) < 6 or not _LATIN_TERM.match(term):
+            continue
+        for i in range(len(words) - size + 1):
+            window = words[i:i + size]
+            candidate = " ".join(w for _, _, w in window)
+            if difflib.SequenceMatcher(None, candidate, term).ratio() >= 0.86:
+                found.append(ServiceMatch(service_id, window[0][0], window[-1][1], "spelling"))
+    return found
+
+
+def find_services(text: str, fuzzy: bool = True) -> list[ServiceMatch]:
+    """Find the catalogue services named in a text, in order of appearance.
+
+    Args:
+        text: Any user message, Chinese, English or mixed.
+        fuzzy: Also accept Chinese homophones and English misspellings when no
+            exact term is found.
+
+    Returns:
+        The matches, earliest first; an empty list when no service is named.
+
+    """
+    found = _exact_matches(text)
+    if not found and fuzzy:
+        found = _sound_matches(text) or _spelling_matches(text)
+    return sorted(found, key=lambda m: m.start)
+
+
+def resolve_service(phrase: str) -> Optional[str]:
+    """Return the catalogue id a phrase names, or None.
+
+    Args:
+        phrase: A span such as "身份证", "社报卡" or "Drivers Licence".
+
+    """
+    key = phrase.strip().lower()
+    if key in combined_lexicon():
+        return combined_lexicon()[key]
+    matches = find_services(phrase)
+    ids = {m.service_id for m in matches}
+    return matches[0].service_id if len(ids) == 1 else None
+
+
+def all_terms(language: Language) -> Iterable[str]:
+    """Return every lexicon term of a language (for tokeniser dictionaries)."""
+    return lexicon(language).keys()

@@ -1,0 +1,119 @@
+"""Settings of every part, read once from the environment (and ``.env``).
+
+``.env.example`` lists every setting with its default. Values already in the
+environment win over ``.env``; ``.env`` wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Read ``KEY=value`` lines of a ``.env`` file (comments and blanks skipped).
+
+    Args:
+        path: The file; a missing file gives an empty mapping.
+
+    Returns:
+        The keys and values, with surrounding quotes removed.
+
+    """
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the assistant. Field names match the variables, lower-cased."""
+
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_server_port: int = 5055
+    portal_port: int = 8000
+    web_port: int = 8080
+    rasa_auth_token: Optional[str] = None
+    portal_url: str = "http://127.0.0.1:8000/api/v1"
+    portal_api_token: str = "change-me-portal-token"
+    telegram_bot_token: Optional[str] = None
+    telegram_api_base_url: Optional[str] = None
+    telegram_webhook_url: Optional[str] = None
+    vosk_model_zh: Optional[str] = None
+    vosk_model_en: Optional[str] = None
+    data_dir: Path = PROJECT_DIR / "var"
+    models_dir: Path = PROJECT_DIR / "models"
+    startup_timeout: float = 300.0
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_server_url(self) -> str:
+        """Base URL of the action server."""
+        return f"http://{self.host}:{self.action_server_port}"
+
+    @classmethod
+    def from_environment(cls, environ: Optional[Mapping[str, str]] = None,
+                         env_file: Optional[Path] = None) -> "Settings":
+        """Build settings from ``.env`` and the environment.
+
+        Args:
+            environ: The environment (defaults to ``os.environ``).
+            env_file: The ``.env`` file (defaults to the project's).
+
+        Returns:
+            The settings; empty values count as unset.
+
+        Raises:
+            ValueError: A number setting is not a number.
+
+        """
+        values = {**read_env_file(env_file or PROJECT_DIR / ".env"),
+                  **(os.environ if environ is None else environ)}
+        kwargs: dict[str, object] = {}
+        for name, field in cls.__dataclass_fields__.items():
+            raw = values.get(name.upper())
+            if raw is None or raw == "":
+                continue
+            default = field.default
+            try:
+                if isinstance(default, bool):
+                    kwargs[name] = raw.lower() in ("1", "true", "yes", "on")
+                elif isinstance(default, int):
+                    kwargs[name] = int(raw)
+                elif isinstance(default, float):
+                    kwargs[name] = float(raw)
+                elif isinstance(default, Path):
+                    path = Path(raw)
+                    kwargs[name] = path if path.is_absolute() else PROJECT_DIR / path
+                else:
+                    kwargs[name] = raw
+            except ValueError as error:
+                raise ValueError(f"{name.upper()} must be a number, not {raw!r}") from error
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process's settings, read on first use."""
+    return Settings.from_environment()

@@ -1,0 +1,117 @@
+"""Shared fixtures: the real assistant, started the way a user starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+AUTH_TOKEN = "test-auth-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class RunningAssistant:
+    """`make run` in the background, and ways to talk to it."""
+
+    process: subprocess.Popen[str]
+    rasa_port: int
+    action_port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                content_type: str = "application/json") -> tuple[int, Any]:
+        request = urllib.request.Request(f"{self.rasa_url}{path}", data=body, method=method,
+                                         headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                raw = response.read().decode("utf-8")
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read().decode("utf-8", errors="replace")
+            try:
+                return error.code, json.loads(raw)
+            except ValueError:
+                return error.code, raw
+
+    def say(self, sender: str, message: Any) -> list[dict[str, Any]]:
+        """Send a message over the REST channel; return the replies (asserting HTTP 200)."""
+        status, replies = self.request(
+            "POST", "/webhooks/rest/webhook",
+            json.dumps({"sender": sender, "message": message}).encode("utf-8"))
+        assert status == 200, (status, replies)
+        assert isinstance(replies, list)
+        return replies
+
+    def texts(self, sender: str, message: Any) -> list[str]:
+        return [reply.get("text", "") for reply in self.say(sender, message)]
+
+    def parse(self, text: str) -> dict[str, Any]:
+        status, result = self.request("POST", f"/model/parse?token={AUTH_TOKEN}",
+                                      json.dumps({"text": text}).encode("utf-8"))
+        assert status == 200, result
+        return dict(result)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
+    """The assistant as `make run` starts it, on free ports and a scratch data folder."""
+    rasa_port, action_port = free_port(), free_port()
+    env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
+           "DATA_DIR": str(tmp_path_factory.mktemp("var")), "RASA_AUTH_TOKEN": AUTH_TOKEN}
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env, text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    running = RunningAssistant(process, rasa_port, action_port)
+    ready = threading.Event()
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            running.output.append(line)
+            sys.stderr.write(f"[assistant] {line}")
+            if line.startswith("Ready."):
+                ready.set()
+
+    threading.Thread(target=read_output, daemon=True).start()
+    deadline = time.monotonic() + 600
+    while not ready.is_set() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if not ready.is_set():
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the assistant did not start:\n" + "".join(running.output[-60:]))
+    yield running
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)

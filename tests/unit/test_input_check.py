@@ -1,0 +1,32 @@
+import pytest
+
+from bot.input_check import MAX_UNDERSTOOD_CHARS, InputProblem, find_input_problem, shorten_for_understanding
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, InputProblem.EMPTY),
+        ("", InputProblem.EMPTY),
+        ("   \n\t ", InputProblem.EMPTY),
+        ("😀🙏👍", InputProblem.NO_WORDS),
+        ("？？？!!!", InputProblem.NO_WORDS),
+        ("\x00\x01\x02abc", InputProblem.BINARY),
+        ("ÿØÿà\ufffdJFIF", InputProblem.BINARY),
+        ("aGVsbG8gd29ybGQgdGhpcyBpcyBhIGxvbmcgYmFzZTY0IGJsb2IgPT0=", InputProblem.BINARY),
+        ("你好", None),
+        ("hi", None),
+        ("我的ID card丢了😭", None),
+        ("110101195003072316", None),
+        ("https://example.org/a-very-long-address-that-someone-pasted-here", InputProblem.BINARY),
+    ],
+)
+def test_find_input_problem(text: str | None, problem: InputProblem | None) -> None:
+    assert find_input_problem(text) == problem
+
+
+def test_long_text_is_shortened() -> None:
+    text = "我想问一下身份证" * 2000
+    assert find_input_problem(text) is None
+    assert len(shorten_for_understanding(text)) == MAX_UNDERSTOOD_CHARS
+    assert shorten_for_understanding("短句") == "短句"
