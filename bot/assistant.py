@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from bot.settings import PROJECT_DIR, Settings
-from bot.supervisor import Part, PartFailed, Supervisor, raise_on_signals
+from bot.supervisor import Part, PartFailed, Supervisor, ignore_signals, raise_on_signals
 from bot.training import train
 
 
@@ -99,11 +99,13 @@ def run(settings: Settings, chat: bool) -> int:
         else:
             supervisor.watch()
     except PartFailed as error:
+        ignore_signals()
         print(f"Error: {error}", file=sys.stderr, flush=True)
         supervisor.stop()
         return 1
     except KeyboardInterrupt:
         pass
+    ignore_signals()  # a second Ctrl-C or SIGTERM must not cut the clean stop short
     print("Stopping...", flush=True)
     supervisor.stop()
     print("Stopped.", flush=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -142,7 +143,10 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> dic
 async def parse_all(model: Path, texts: Sequence[str]) -> list[dict[str, Any]]:
     """Parse texts with a model loaded in this process."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]
 

@@ -92,23 +92,54 @@ def _fuzz(syllable: str) -> str:
     return syllable
 
 
-@functools.lru_cache(maxsize=1)
-def _sound_index() -> dict[tuple[str, ...], str]:
-    """Fuzzy pinyin of Chinese terms of three or more characters -> service id.
+@functools.lru_cache(maxsize=2)
+def _sound_index(min_chars: int) -> dict[tuple[str, ...], str]:
+    """Fuzzy pinyin of Chinese terms of at least ``min_chars`` characters -> service id.
 
-    Two-character terms are left out: too many everyday words sound like them.
+    Terms that sound alike but name different services are left out.
     """
     index: dict[tuple[str, ...], str] = {}
+    clashes: set[tuple[str, ...]] = set()
     for term, service_id in combined_lexicon().items():
-        if len(term) >= 3 and _CJK_ONLY.match(term):
-            index.setdefault(tuple(_pinyin(term)), service_id)
-    return index
+        if len(term) >= min_chars and _CJK_ONLY.match(term):
+            key = tuple(_pinyin(term))
+            if index.setdefault(key, service_id) != service_id:
+                clashes.add(key)
+    return {key: sid for key, sid in index.items() if key not in clashes}
+
+
+@functools.lru_cache(maxsize=1)
+def _typed_pinyin_index() -> dict[str, str]:
+    """How people type Chinese terms in Latin letters -> service id.
+
+    Full pinyin without tones ("shenfenzheng", "yi bao" is matched as "yibao")
+    for terms of two or more characters, and the initials ("sfz", "gjj") of
+    terms of three or more. Keys shared by two services are left out.
+    """
+    from pypinyin import lazy_pinyin
+
+    index: dict[str, str] = {}
+    clashes: set[str] = set()
+    for term, service_id in combined_lexicon().items():
+        if len(term) < 2 or not _CJK_ONLY.match(term):
+            continue
+        syllables = lazy_pinyin(term)
+        keys = ["".join(syllables)] + (["".join(s[0] for s in syllables)] if len(term) >= 3 else [])
+        for key in keys:
+            if index.setdefault(key, service_id) != service_id:
+                clashes.add(key)
+    return {key: sid for key, sid in index.items() if key not in clashes}
+
+
+def _normalised(text: str) -> str:
+    """Lower-case, hyphens and underscores as spaces (same length, so offsets hold)."""
+    return text.lower().replace("-", " ").replace("_", " ")
 
 
 def _exact_matches(text: str) -> list[ServiceMatch]:
     """Longest terms first; Latin terms only as whole words ("hukou", not "hukouxyz")."""
-    terms = combined_lexicon()
-    lowered = text.lower()
+    terms = {_normalised(term): sid for term, sid in combined_lexicon().items()}
+    lowered = _normalised(text)
     found: list[ServiceMatch] = []
     taken = [False] * len(lowered)
     for term in sorted(terms, key=len, reverse=True):
@@ -125,10 +156,11 @@ def _exact_matches(text: str) -> list[ServiceMatch]:
     return found
 
 
-def _sound_matches(text: str) -> list[ServiceMatch]:
+def _sound_matches(text: str, min_chars: int) -> list[ServiceMatch]:
+    """Chinese words that sound like a term ("社报卡", "住房公机金")."""
     cjk_runs = [(m.start(), m.group()) for m in re.finditer(r"[\u3400-\u9fff]+", text)]
     found: list[ServiceMatch] = []
-    index = _sound_index()
+    index = _sound_index(min_chars)
     lengths = sorted({len(key) for key in index}, reverse=True)
     for offset, run in cjk_runs:
         syllables = _pinyin(run)
@@ -141,6 +173,24 @@ def _sound_matches(text: str) -> list[ServiceMatch]:
                     i += size - 1
                     break
             i += 1
+    return found
+
+
+def _typed_pinyin_matches(text: str) -> list[ServiceMatch]:
+    """Terms typed as pinyin: one to four consecutive Latin words joined."""
+    words = [(m.start(), m.end(), m.group()) for m in _EN_WORD.finditer(text.lower())]
+    index = _typed_pinyin_index()
+    found: list[ServiceMatch] = []
+    i = 0
+    while i < len(words):
+        for size in (4, 3, 2, 1):
+            window = words[i:i + size]
+            key = "".join(w for _, _, w in window)
+            if len(window) == size and len(key) >= 3 and key in index:
+                found.append(ServiceMatch(index[key], window[0][0], window[-1][1], "sound"))
+                i += size - 1
+                break
+        i += 1
     return found
 
 
@@ -160,13 +210,17 @@ def _spelling_matches(text: str) -> list[ServiceMatch]:
     return found
 
 
-def find_services(text: str, fuzzy: bool = True) -> list[ServiceMatch]:
+def find_services(text: str, fuzzy: bool = True, lenient: bool = False) -> list[ServiceMatch]:
     """Find the catalogue services named in a text, in order of appearance.
 
     Args:
         text: Any user message, Chinese, English or mixed.
-        fuzzy: Also accept Chinese homophones and English misspellings when no
-            exact term is found.
+        fuzzy: When no exact term is found, also accept terms typed as pinyin,
+            Chinese homophones (terms of three or more characters) and English
+            misspellings.
+        lenient: Also accept homophones of two-character terms ("假照" for
+            驾照); only for messages already known to be about a service, as
+            many everyday words sound like a short term.
 
     Returns:
         The matches, earliest first; an empty list when no service is named.
@@ -174,7 +228,10 @@ def find_services(text: str, fuzzy: bool = True) -> list[ServiceMatch]:
     """
     found = _exact_matches(text)
     if not found and fuzzy:
-        found = _sound_matches(text) or _spelling_matches(text)
+        found = (_typed_pinyin_matches(text) or _sound_matches(text, min_chars=3)
+                 or _spelling_matches(text))
+    if not found and lenient:
+        found = _sound_matches(text, min_chars=2)
     return sorted(found, key=lambda m: m.start)
 
 

@@ -162,3 +162,9 @@ def raise_on_signals() -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGHUP, handler)
+
+
+def ignore_signals() -> None:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP (while stopping)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)

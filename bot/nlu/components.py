@@ -76,7 +76,8 @@ class ServiceResolver(_StatelessComponent):
 
     - Phrases found by the model are resolved through ``bot/lexicon``
       ("社报卡" -> ``social_security_card``); phrases naming no service are dropped.
-    - When the model found none, the lexicon is searched directly.
+    - When the model found none, the lexicon is searched directly (leniently,
+      with short homophones, when the model says it is a service question).
     - Out-of-scope messages carry no service; an unsure (``nlu_fallback``)
       message that plainly names a service becomes a service question.
     - Unreadable messages (see ``InputGuard``) become ``nlu_fallback``.
@@ -101,7 +102,8 @@ class ServiceResolver(_StatelessComponent):
             return
         services = self._resolved_model_entities(message)
         if not services:
-            services = self._lexicon_entities(message.get(TEXT) or "")
+            lenient = intent == SERVICE_QUESTION_INTENT
+            services = self._lexicon_entities(message.get(TEXT) or "", lenient)
             exact = any(e["confidence_entity"] == 1.0 for e in services)
             if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME and exact:
                 message.set(INTENT, {"name": SERVICE_QUESTION_INTENT, "confidence": 1.0},
@@ -122,7 +124,7 @@ class ServiceResolver(_StatelessComponent):
         return resolved
 
     @staticmethod
-    def _lexicon_entities(text: str) -> list[dict[str, Any]]:
+    def _lexicon_entities(text: str, lenient: bool) -> list[dict[str, Any]]:
         return [
             {
                 "entity": SERVICE_ENTITY,
@@ -133,5 +135,5 @@ class ServiceResolver(_StatelessComponent):
                 "extractor": "ServiceResolver",
                 "processors": [],
             }
-            for match in find_services(text)
+            for match in find_services(text, lenient=lenient)
         ]

@@ -69,6 +69,11 @@ def test_resolve_service(phrase: str, service_id: str | None) -> None:
         ("今天天气怎么样", []),
         ("tell me a joke", []),
         ("hukouxyz", []),
+        ("sfz丢了咋办", ["id_card"]),  # pinyin initials
+        ("move my yi bao to a new city", ["medical_insurance"]),  # spaced pinyin
+        ("need a two way permit", ["exit_entry"]),  # "two-way permit"
+        ("hi how are you", []),
+        ("no thanks", []),
     ],
 )
 def test_find_services(text: str, service_ids: list[str]) -> None:
@@ -85,3 +90,8 @@ def test_matches_point_at_the_phrase() -> None:
 def test_every_term_resolves_to_itself() -> None:
     for term, service_id in combined_lexicon().items():
         assert resolve_service(term) == service_id
+
+
+def test_short_homophones_only_when_lenient() -> None:
+    assert find_services("假照换证要带什么") == []
+    assert [m.service_id for m in find_services("假照换证要带什么", lenient=True)] == ["driving_license"]
