@@ -73,6 +73,35 @@ def lexicon(language: Language) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
+def context_terms() -> frozenset[str]:
+    """Terms that name a service only when no other service is named (``lexicon/context.yml``)."""
+    raw = yaml.safe_load((LEXICON_DIR / "context.yml").read_text(encoding="utf-8")) or []
+    return frozenset(_normalised(str(term)) for term in raw)
+
+
+def is_context_term(phrase: str) -> bool:
+    """Whether a phrase is a context term ("退休", "户口本")."""
+    return _normalised(phrase.strip()) in context_terms()
+
+
+def main_services(phrases_and_ids: list[tuple[str, str]]) -> list[str]:
+    """Return the services a message is about, given the phrases naming services in it.
+
+    Context terms count only when nothing else names a service: in
+    "退休了公积金能取吗" the housing fund is meant, not the pension.
+
+    Args:
+        phrases_and_ids: Each service phrase of the message with its id, in order.
+
+    Returns:
+        The service ids, in order, without repeats.
+    """
+    main = [sid for phrase, sid in phrases_and_ids if not is_context_term(phrase)]
+    chosen = main or [sid for _, sid in phrases_and_ids]
+    return list(dict.fromkeys(chosen))
+
+
+@functools.lru_cache(maxsize=1)
 def combined_lexicon() -> dict[str, str]:
     """Return the terms of both languages (people mix them) -> service id."""
     return {**lexicon("en"), **lexicon("zh")}
@@ -177,13 +206,13 @@ def _sound_matches(text: str, min_chars: int) -> list[ServiceMatch]:
 
 
 def _typed_pinyin_matches(text: str) -> list[ServiceMatch]:
-    """Terms typed as pinyin: one to four consecutive Latin words joined."""
+    """Terms typed as pinyin: one to six consecutive Latin words joined."""
     words = [(m.start(), m.end(), m.group()) for m in _EN_WORD.finditer(text.lower())]
     index = _typed_pinyin_index()
     found: list[ServiceMatch] = []
     i = 0
     while i < len(words):
-        for size in (4, 3, 2, 1):
+        for size in (6, 5, 4, 3, 2, 1):
             window = words[i:i + size]
             key = "".join(w for _, _, w in window)
             if len(window) == size and len(key) >= 3 and key in index:
@@ -224,6 +253,7 @@ def find_services(text: str, fuzzy: bool = True, lenient: bool = False) -> list[
 
     Returns:
         The matches, earliest first; an empty list when no service is named.
+        Matches of context terms are left out when another service is named.
 
     """
     found = _exact_matches(text)
@@ -232,7 +262,9 @@ def find_services(text: str, fuzzy: bool = True, lenient: bool = False) -> list[
                  or _spelling_matches(text))
     if not found and lenient:
         found = _sound_matches(text, min_chars=2)
-    return sorted(found, key=lambda m: m.start)
+    found.sort(key=lambda m: m.start)
+    keep = set(main_services([(text[m.start:m.end], m.service_id) for m in found]))
+    return [m for m in found if m.service_id in keep]
 
 
 def resolve_service(phrase: str) -> Optional[str]:

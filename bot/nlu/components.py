@@ -17,7 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.input_check import find_input_problem, shorten_for_understanding
-from bot.services import find_services, resolve_service
+from bot.services import find_services, main_services, resolve_service
 
 #: Message attribute set by InputGuard for unreadable messages.
 INPUT_PROBLEM = "input_problem"
@@ -78,6 +78,7 @@ class ServiceResolver(_StatelessComponent):
       ("社报卡" -> ``social_security_card``); phrases naming no service are dropped.
     - When the model found none, the lexicon is searched directly (leniently,
       with short homophones, when the model says it is a service question).
+    - Context terms ("退休", "户口本") are dropped when another service is named.
     - Out-of-scope messages carry no service; an unsure (``nlu_fallback``)
       message that plainly names a service becomes a service question.
     - Unreadable messages (see ``InputGuard``) become ``nlu_fallback``.
@@ -108,6 +109,9 @@ class ServiceResolver(_StatelessComponent):
             if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME and exact:
                 message.set(INTENT, {"name": SERVICE_QUESTION_INTENT, "confidence": 1.0},
                             add_to_output=True)
+        text = message.get(TEXT) or ""
+        keep = set(main_services([(self._phrase(text, e), e["value"]) for e in services]))
+        services = [e for e in services if e["value"] in keep]
         message.set(ENTITIES, others + services, add_to_output=True)
 
     @staticmethod
@@ -116,12 +120,14 @@ class ServiceResolver(_StatelessComponent):
         for entity in message.get(ENTITIES, []):
             if entity.get("entity") != SERVICE_ENTITY:
                 continue
-            text = message.get(TEXT) or ""
-            phrase = text[entity["start"]:entity["end"]] if "start" in entity else str(entity["value"])
-            service_id = resolve_service(phrase)
+            service_id = resolve_service(ServiceResolver._phrase(message.get(TEXT) or "", entity))
             if service_id is not None:
                 resolved.append({**entity, "value": service_id})
         return resolved
+
+    @staticmethod
+    def _phrase(text: str, entity: dict[str, Any]) -> str:
+        return text[entity["start"]:entity["end"]] if "start" in entity else str(entity["value"])
 
     @staticmethod
     def _lexicon_entities(text: str, lenient: bool) -> list[dict[str, Any]]:
