@@ -12,7 +12,6 @@ Run: ``.venv/bin/python -m bench.nlu_accuracy [--compare]``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import copy
 import os
 import subprocess
@@ -24,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from bot.evaluation import LanguageScores, Prediction, format_scores, load_examples, parse_all, score
+from bot.evaluation import LanguageScores, evaluate_model, format_scores
 from bot.settings import PROJECT_DIR, get_settings
 from bot.training import train
 
@@ -57,12 +56,6 @@ def alternatives() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def figures(model: Path) -> dict[str, LanguageScores]:
-    examples = load_examples()
-    parses = asyncio.run(parse_all(model, [e.text for e in examples]))
-    return score(examples, [Prediction.from_parse(p) for p in parses])
-
-
 def train_nlu(pipeline: list[dict[str, Any]], folder: Path) -> tuple[Path, float]:
     """Train an NLU-only model with a pipeline; return it and the training seconds."""
     config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text(encoding="utf-8"))
@@ -74,6 +67,19 @@ def train_nlu(pipeline: list[dict[str, Any]], folder: Path) -> tuple[Path, float
                     "--nlu", "data/nlu", "--out", str(folder), "--fixed-model-name", "nlu"],
                    cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return folder / "nlu.tar.gz", time.perf_counter() - started
+
+
+def _together(results: dict[str, dict[str, LanguageScores]]) -> dict[str, LanguageScores]:
+    """Merge the held-out parts' scores language by language."""
+    merged: dict[str, LanguageScores] = {}
+    for scores in results.values():
+        for language, part in scores.items():
+            total = merged.setdefault(language, LanguageScores())
+            for name in ("messages", "intent_correct", "service_messages", "service_correct",
+                         "spurious_services", "oos_true_positive", "oos_false_positive",
+                         "oos_false_negative"):
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+    return merged
 
 
 def print_targets(scores: dict[str, LanguageScores]) -> None:
@@ -95,17 +101,18 @@ def main() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
     model = train(get_settings().models_dir)
-    scores = figures(model)
-    print(f"Held-out test set, current model {model.name}:\n{format_scores(scores)}")
-    print_targets(scores)
+    print(f"Current model {model.name}")
+    for set_name, scores in evaluate_model(model).items():
+        print(f"\nHeld-out {set_name} set:\n{format_scores(scores)}")
+        print_targets(scores)
     if not args.compare:
         return
-    print("\nPipeline comparison (NLU-only models, same data, same held-out set):")
+    print("\nPipeline comparison (NLU-only models, same data; held-out development + final sets together):")
     print(f"{'pipeline':<42}{'train s':>8}{'svc zh':>8}{'svc en':>8}{'intent':>8}{'OOS P':>7}{'OOS R':>7}")
     for name, pipeline in alternatives().items():
         with tempfile.TemporaryDirectory(prefix="bench-nlu-") as scratch:
             nlu_model, seconds = train_nlu(pipeline, Path(scratch))
-            s = figures(nlu_model)
+            s = _together(evaluate_model(nlu_model))
         print(f"{name:<42}{seconds:>8.0f}{s['zh'].service_accuracy:>8.3f}{s['en'].service_accuracy:>8.3f}"
               f"{s['all'].intent_accuracy:>8.3f}{s['all'].oos_precision:>7.3f}{s['all'].oos_recall:>7.3f}",
               flush=True)
