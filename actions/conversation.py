@@ -94,8 +94,8 @@ class ActionDetectLanguage(Action):
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         current = conversation_language(tracker)
-        if find_input_problem(text) is not None:
-            return []
+        if find_input_problem(text) is not None or text.startswith("/"):
+            return []  # unreadable, or a button's payload: no evidence of a language
         if intent == "change_language":
             language: Optional[str] = requested_language(text) or other_language(current)
         else:

@@ -55,5 +55,12 @@ def find_input_problem(text: str | None) -> InputProblem | None:
 
 
 def shorten_for_understanding(text: str) -> str:
-    """Return the part of a long message that the NLU model reads."""
-    return text[:MAX_UNDERSTOOD_CHARS]
+    """Return the part of a long message that the NLU model reads.
+
+    A long message keeps its beginning and its end: people often tell their
+    story first and ask their question last.
+    """
+    if len(text) <= MAX_UNDERSTOOD_CHARS:
+        return text
+    half = MAX_UNDERSTOOD_CHARS // 2
+    return f"{text[:half]} {text[-half:]}"

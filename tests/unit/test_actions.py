@@ -63,6 +63,7 @@ async def test_language_follows_the_user() -> None:
     assert await _detected("你好", language="zh") is None  # no change, no event
     assert await _detected("ok", language="en") is None
     assert await _detected("😀", language="en") is None
+    assert await _detected('/ask_service{"service":"id_card"}', "ask_service", "zh") is None  # a button
 
 
 async def test_change_language_goes_to_the_named_language_or_toggles() -> None:
