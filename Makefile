@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 SETUP_STAMP := $(VENV)/.requirements.sha256
+# Nothing leaves this machine: no usage telemetry from Rasa.
+export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: run test setup train lint typecheck validate pytest conversations evaluate bench lock clean
 

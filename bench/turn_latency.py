@@ -34,6 +34,7 @@ INIT_MESSAGES = ["hello", "I am sad", "yes", "great", "are you a bot?", "bye"]
 
 def train_rasa_init(folder: Path) -> Path:
     """Create and train the `rasa init` assistant in a folder; return its model."""
+    folder.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(folder)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     models = sorted((folder / "models").glob("*.tar.gz"))

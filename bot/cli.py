@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line and return its exit code."""
     args = build_parser().parse_args(argv)
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # nothing leaves this machine
     settings = get_settings()
     if args.verb == "run":
         from bot.assistant import run

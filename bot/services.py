@@ -29,6 +29,7 @@ _FUZZY_PINYIN = [(re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compi
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _EN_WORD = re.compile(r"[a-z0-9']+")
 _LATIN_TERM = re.compile(r"^[a-z0-9' -]+$")
+_SPELLING_RATIO = 0.86
 
 
 @dataclass(frozen=True)
@@ -165,24 +166,26 @@ def _normalised(text: str) -> str:
     return text.lower().replace("-", " ").replace("_", " ")
 
 
-def _exact_matches(text: str) -> list[ServiceMatch]:
-    """Longest terms first; Latin terms only as whole words ("hukou", not "hukouxyz")."""
+@functools.lru_cache(maxsize=1)
+def _exact_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regular expression for every term, longest first; Latin terms as whole words."""
     terms = {_normalised(term): sid for term, sid in combined_lexicon().items()}
-    lowered = _normalised(text)
-    found: list[ServiceMatch] = []
-    taken = [False] * len(lowered)
+    alternatives = []
     for term in sorted(terms, key=len, reverse=True):
         pattern = re.escape(term)
         if re.match(r"[a-z0-9]", term):
             pattern = rf"(?<![a-z0-9]){pattern}"
         if re.search(r"[a-z0-9]$", term):
             pattern = rf"{pattern}(?![a-z0-9])"
-        for hit in re.finditer(pattern, lowered):
-            if any(taken[hit.start():hit.end()]):
-                continue
-            taken[hit.start():hit.end()] = [True] * (hit.end() - hit.start())
-            found.append(ServiceMatch(terms[term], hit.start(), hit.end(), "exact"))
-    return found
+        alternatives.append(pattern)
+    return re.compile("|".join(alternatives)), terms
+
+
+def _exact_matches(text: str) -> list[ServiceMatch]:
+    """Terms as written (any case; hyphens as spaces), the longest term at each place."""
+    pattern, terms = _exact_pattern()
+    return [ServiceMatch(terms[hit.group()], hit.start(), hit.end(), "exact")
+            for hit in pattern.finditer(_normalised(text))]
 
 
 def _sound_matches(text: str, min_chars: int) -> list[ServiceMatch]:
@@ -223,18 +226,26 @@ def _typed_pinyin_matches(text: str) -> list[ServiceMatch]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _spelling_matchers() -> list[tuple[difflib.SequenceMatcher[str], int, str]]:
+    """A matcher for each Latin term of six or more letters, with its word count and service."""
+    matchers = []
+    for term, service_id in lexicon("en").items():
+        if len(term) >= 6 and _LATIN_TERM.match(term):
+            matchers.append((difflib.SequenceMatcher(None, b=term), len(term.split()), service_id))
+    return matchers
+
+
 def _spelling_matches(text: str) -> list[ServiceMatch]:
     """English terms misspelt by at most a letter or two ("pasport", "pention")."""
     words = [(m.start(), m.end(), m.group()) for m in _EN_WORD.finditer(text.lower())]
     found: list[ServiceMatch] = []
-    for term, service_id in lexicon("en").items():
-        size = len(term.split())
-        if len(term) < 6 or not _LATIN_TERM.match(term):
-            continue
+    for matcher, size, service_id in _spelling_matchers():
         for i in range(len(words) - size + 1):
             window = words[i:i + size]
-            candidate = " ".join(w for _, _, w in window)
-            if difflib.SequenceMatcher(None, candidate, term).ratio() >= 0.86:
+            matcher.set_seq1(" ".join(w for _, _, w in window))
+            if (matcher.real_quick_ratio() >= _SPELLING_RATIO and matcher.quick_ratio() >= _SPELLING_RATIO
+                    and matcher.ratio() >= _SPELLING_RATIO):
                 found.append(ServiceMatch(service_id, window[0][0], window[-1][1], "spelling"))
     return found
 
