@@ -26,7 +26,8 @@ def write_run_endpoints(settings: Settings) -> Path:
 
     """
     endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")) or {}
-    endpoints["action_endpoint"] = {"url": f"{settings.action_server_url}/webhook"}
+    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}),
+                                    "url": f"{settings.action_server_url}/webhook"}
     store = endpoints.get("tracker_store") or {}
     if store.get("dialect") == "sqlite":
         store["db"] = str(settings.data_dir / "tracker.db")
