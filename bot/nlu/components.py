@@ -61,6 +61,8 @@ class InputGuard(_StatelessComponent):
         """Checks each message's text."""
         for message in messages:
             text = message.get(TEXT)
+            if text and text.startswith("/"):
+                continue  # a button's payload ("/ask_service{...}"), read by Rasa as it is
             problem = find_input_problem(text)
             if problem is not None:
                 message.set(INPUT_PROBLEM, problem.value)
