@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import conversation_language
 from actions.texts import text
-from bot.input_check import find_input_problem
+from bot.input_check import find_input_problem, is_button_payload
 from bot.language import detect_language, other_language, requested_language
 
 # Keys of a bot event's data that make up what the user saw, besides the text.
@@ -94,7 +94,7 @@ class ActionDetectLanguage(Action):
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         current = conversation_language(tracker)
-        if find_input_problem(text) is not None or text.startswith("/"):
+        if find_input_problem(text) is not None or is_button_payload(text):
             return []  # unreadable, or a button's payload: no evidence of a language
         if intent == "change_language":
             language: Optional[str] = requested_language(text) or other_language(current)

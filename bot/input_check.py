@@ -54,6 +54,11 @@ def find_input_problem(text: str | None) -> InputProblem | None:
     return None
 
 
+def is_button_payload(text: str | None) -> bool:
+    """Whether a message is a button's payload ("/ask_service{...}"), which Rasa reads itself."""
+    return bool(text) and str(text).startswith("/")
+
+
 def shorten_for_understanding(text: str) -> str:
     """Return the part of a long message that the NLU model reads.
 

@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.input_check import find_input_problem, shorten_for_understanding
+from bot.input_check import find_input_problem, is_button_payload, shorten_for_understanding
 from bot.services import find_services, main_services, resolve_service
 
 #: Message attribute set by InputGuard for unreadable messages.
@@ -61,8 +61,8 @@ class InputGuard(_StatelessComponent):
         """Checks each message's text."""
         for message in messages:
             text = message.get(TEXT)
-            if text and text.startswith("/"):
-                continue  # a button's payload ("/ask_service{...}"), read by Rasa as it is
+            if is_button_payload(text):
+                continue
             problem = find_input_problem(text)
             if problem is not None:
                 message.set(INPUT_PROBLEM, problem.value)

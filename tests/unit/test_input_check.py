@@ -1,6 +1,12 @@
 import pytest
 
-from bot.input_check import MAX_UNDERSTOOD_CHARS, InputProblem, find_input_problem, shorten_for_understanding
+from bot.input_check import (
+    MAX_UNDERSTOOD_CHARS,
+    InputProblem,
+    find_input_problem,
+    is_button_payload,
+    shorten_for_understanding,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +42,9 @@ def test_a_long_message_keeps_its_question_at_the_end() -> None:
     shortened = shorten_for_understanding("我家住在城东。" * 1000 + "请问社保卡丢了怎么补办")
     assert shortened.startswith("我家住在城东。")
     assert shortened.endswith("请问社保卡丢了怎么补办")
+
+
+@pytest.mark.parametrize(("text", "expected"), [('/ask_service{"service":"id_card"}', True), ("/greet", True),
+                                                ("你好 /", False), ("", False), (None, False)])
+def test_is_button_payload(text: str | None, expected: bool) -> None:
+    assert is_button_payload(text) is expected
