@@ -17,7 +17,8 @@ from bot.language import detect_language, other_language, requested_language
 _MESSAGE_PARTS = ("buttons", "image", "custom", "attachment", "elements", "quick_replies")
 
 
-def last_bot_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def last_bot_turn(events: list[dict[str, Any]], without_question_of: Optional[str] = None
+                  ) -> list[dict[str, Any]]:
     """Return the bot messages of the assistant's last answer.
 
     The last answer is the run of ``bot`` events that came before the user's
@@ -25,21 +26,37 @@ def last_bot_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Args:
         events: The tracker's events, oldest first.
+        without_question_of: A form that is still active: its last message
+            (the question it asks again by itself after the repeat) is left out.
 
     Returns:
         The bot events of that answer, oldest first; empty when there is none.
 
     """
     user_seen = 0
-    turn: list[dict[str, Any]] = []
-    for event in reversed(events):
+    turn: list[tuple[Optional[str], dict[str, Any]]] = []
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
         if event.get("event") == "user":
             user_seen += 1
             if user_seen == 2:
                 break
         elif event.get("event") == "bot" and user_seen == 1:
-            turn.append(event)
-    return list(reversed(turn))
+            turn.append((_producing_action(events, index), event))
+    turn.reverse()
+    if without_question_of and turn and turn[-1][0] == without_question_of:
+        turn = turn[:-1]
+    return [event for _, event in turn]
+
+
+def _producing_action(events: list[dict[str, Any]], index: int) -> Optional[str]:
+    """Return the name of the action whose run logged the bot event at ``index``."""
+    for event in reversed(events[:index]):
+        if event.get("event") == "action":
+            return str(event.get("name"))
+        if event.get("event") == "user":
+            return None
+    return None
 
 
 class ActionRepeat(Action):
@@ -51,9 +68,11 @@ class ActionRepeat(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        turn = last_bot_turn(tracker.events)
+        active_form = (tracker.active_loop or {}).get("name")
+        turn = last_bot_turn(tracker.events, without_question_of=active_form)
         if not turn:
-            dispatcher.utter_message(text=text("nothing_to_repeat", conversation_language(tracker)))
+            if not active_form:
+                dispatcher.utter_message(text=text("nothing_to_repeat", conversation_language(tracker)))
             return []
         for event in turn:
             data = event.get("data") or {}

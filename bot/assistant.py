@@ -38,6 +38,11 @@ def write_run_endpoints(settings: Settings) -> Path:
     return path
 
 
+#: The portal is a separate service: when it stops, the assistant keeps serving
+#: (telling citizens to try again later) and starts it again after this many seconds.
+PORTAL_RESTART_SECONDS = 5.0
+
+
 def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
     """Return the assistant's processes in the order they start."""
     python = sys.executable
@@ -51,7 +56,18 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
     if settings.rasa_auth_token:
         rasa_command += ["--auth-token", settings.rasa_auth_token]
         status_url += f"?token={settings.rasa_auth_token}"
+    portal = [
+        Part(
+            name="portal",
+            command=[python, "-m", "portal", "--host", settings.host, "--port", str(settings.portal_port)],
+            health_url=f"{settings.portal_api_url}/health",
+            public_url=settings.portal_api_url,
+            log_path=logs / "portal.log",
+            restart_after=PORTAL_RESTART_SECONDS,
+        )
+    ] if settings.runs_reference_portal else []
     return [
+        *portal,
         Part(
             name="action server",
             command=[python, "-m", "rasa_sdk", "--actions", "actions",
@@ -96,7 +112,10 @@ def run(settings: Settings, chat: bool) -> int:
         if chat:
             from bot.chat import chat_in_terminal
 
-            chat_in_terminal(settings, stop_when=supervisor.first_stopped)
+            supervisor.watch_in_background()
+            chat_in_terminal(settings, stop_when=supervisor.failed_part)
+            if supervisor.failure is not None:
+                raise supervisor.failure
         else:
             supervisor.watch()
     except PartFailed as error:

@@ -51,8 +51,11 @@ class Settings:
     portal_port: int = 8000
     web_port: int = 8080
     rasa_auth_token: Optional[str] = None
-    portal_url: str = "http://127.0.0.1:8000/api/v1"
+    portal_url: str = ""
     portal_api_token: str = "change-me-portal-token"
+    portal_database_url: str = ""
+    portal_seed_dir: Path = PROJECT_DIR / "portal" / "seed"
+    portal_fault_injection: bool = False
     telegram_bot_token: Optional[str] = None
     telegram_api_base_url: Optional[str] = None
     telegram_webhook_url: Optional[str] = None
@@ -71,6 +74,21 @@ class Settings:
     def action_server_url(self) -> str:
         """Base URL of the action server."""
         return f"http://{self.host}:{self.action_server_port}"
+
+    @property
+    def portal_api_url(self) -> str:
+        """Base URL of the portal API: ``portal_url``, else the reference portal on ``portal_port``."""
+        return (self.portal_url or f"http://{self.host}:{self.portal_port}/api/v1").rstrip("/")
+
+    @property
+    def runs_reference_portal(self) -> bool:
+        """Whether ``run`` starts the reference portal (no other portal is configured)."""
+        return not self.portal_url
+
+    @property
+    def portal_database(self) -> str:
+        """SQLAlchemy URL of the portal's database: ``portal_database_url``, else SQLite in ``data_dir``."""
+        return self.portal_database_url or f"sqlite:///{self.data_dir / 'portal.db'}"
 
     @classmethod
     def from_environment(cls, environ: Optional[Mapping[str, str]] = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +35,8 @@ class Part:
     public_url: str
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    #: Seconds to wait before restarting the part when it exits; None: its exit stops everything.
+    restart_after: Optional[float] = None
     process: Optional["subprocess.Popen[bytes]"] = None
     _log: Optional[IO[bytes]] = None
 
@@ -97,6 +100,7 @@ class Supervisor:
         self.parts = list(parts)
         self.startup_timeout = startup_timeout
         self.say = say
+        self.failure: Optional[PartFailed] = None
 
     def start(self) -> None:
         """Start every part and wait until all are healthy.
@@ -131,20 +135,50 @@ class Supervisor:
                 time.sleep(0.5)
 
     def first_stopped(self) -> Optional[Part]:
-        """Return a part that has exited, if any."""
-        return next((part for part in self.parts if not part.is_running()), None)
+        """Return a part that has exited and will not be restarted, if any."""
+        return next((part for part in self.parts if not part.is_running() and part.restart_after is None),
+                    None)
+
+    def watch_in_background(self) -> None:
+        """Run :meth:`watch` in a thread; a failure is kept in ``failure``."""
+
+        def watch_quietly() -> None:
+            try:
+                self.watch()
+            except PartFailed as error:
+                self.failure = error
+
+        threading.Thread(target=watch_quietly, name="supervisor", daemon=True).start()
+
+    def failed_part(self) -> Optional[Part]:
+        """Return the part whose exit stopped the watch, if any."""
+        return self.failure.part if self.failure is not None else None
 
     def watch(self, poll_seconds: float = 1.0) -> None:
-        """Block until a part exits.
+        """Block until a part that cannot be restarted exits; restart the others.
+
+        A part with ``restart_after`` (a service the assistant calls, such as
+        the portal) is started again that many seconds after it exits; the
+        rest of the assistant keeps serving meanwhile.
 
         Raises:
             PartFailed: The part that exited.
 
         """
+        restart_at: dict[str, float] = {}
         while True:
-            stopped = self.first_stopped()
-            if stopped is not None:
-                raise PartFailed(stopped, "stopped unexpectedly")
+            for part in self.parts:
+                if part.is_running():
+                    continue
+                if part.restart_after is None:
+                    raise PartFailed(part, "stopped unexpectedly")
+                if part.name not in restart_at:
+                    self.say(f"{part.name} stopped unexpectedly; restarting in {part.restart_after:.0f} s.")
+                    restart_at[part.name] = time.monotonic() + part.restart_after
+                elif time.monotonic() >= restart_at[part.name]:
+                    del restart_at[part.name]
+                    part.stop()
+                    part.start()
             time.sleep(poll_seconds)
 
     def stop(self) -> None:

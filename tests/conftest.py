@@ -21,6 +21,7 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "test-auth-token"
+PORTAL_TOKEN = "test-portal-token"
 
 
 def free_port() -> int:
@@ -42,7 +43,17 @@ class RunningAssistant:
     process: subprocess.Popen[str]
     rasa_port: int
     action_port: int
+    portal_port: int = 0
+    data_dir: Path = PROJECT_DIR / "var"
     output: list[str] = field(default_factory=list)
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.portal_port}/api/v1"
+
+    @property
+    def portal_database(self) -> Path:
+        return self.data_dir / "portal.db"
 
     @property
     def rasa_url(self) -> str:
@@ -85,15 +96,21 @@ class RunningAssistant:
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     """The assistant as `make run` starts it, on free ports and a scratch data folder."""
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, portal_port = free_port(), free_port(), free_port()
+    data_dir = tmp_path_factory.mktemp("var")
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
-           "DATA_DIR": str(tmp_path_factory.mktemp("var")), "RASA_AUTH_TOKEN": AUTH_TOKEN}
+           "PORTAL_PORT": str(portal_port), "PORTAL_API_TOKEN": PORTAL_TOKEN,
+           # Failure tests make the real portal slow or fail on demand.
+           "PORTAL_FAULT_INJECTION": "1",
+           "DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": AUTH_TOKEN}
+    for name in ("PORTAL_URL", "PORTAL_DATABASE_URL"):
+        env.pop(name, None)
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env, text=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    running = RunningAssistant(process, rasa_port, action_port)
+    running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir))
     ready = threading.Event()
 
     def read_output() -> None:

@@ -1,9 +1,12 @@
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import ActionDetectLanguage, ActionRepeat, ActionSlowDown, last_bot_turn
+from actions import services
+from actions.portal_client import Guide, PortalError
 from actions.services import ActionAnswerService
 
 DOMAIN: dict[str, Any] = {}
@@ -73,12 +76,39 @@ async def test_change_language_goes_to_the_named_language_or_toggles() -> None:
     assert await _detected("换个语言", "change_language", "zh") == "en"
 
 
-async def test_service_answer_names_the_service_in_the_conversation_language() -> None:
+GUIDE = Guide(id="pension", lang="en", name="pension and old-age insurance", summary="Monthly pension.",
+              eligibility=("retired",), materials=("ID card", "bank card", "photo", "form", "hukou book"),
+              fee="free", processing_time="one day", online="Zheliban app", elderly_notes=("home visits",),
+              application_kinds=("qualification_certification",), offices=())
+
+
+async def test_service_answer_comes_from_the_guide_in_the_conversation_language(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async def guide(service_id: str, lang: str) -> Guide:
+        assert (service_id, lang) == ("pension", "en")
+        return GUIDE
+
+    monkeypatch.setattr(services, "get_guide", guide)
     dispatcher = CollectingDispatcher()
     entities = [{"entity": "service", "value": "pension"}]
-    await ActionAnswerService().run(dispatcher, _tracker("pension", "ask_service", "en", entities=entities),
-                                    DOMAIN)
-    assert "pension and old-age insurance" in dispatcher.messages[0]["text"]
+    events = await ActionAnswerService().run(
+        dispatcher, _tracker("what do I need to bring for my pension", "ask_service", "en", entities=entities),
+        DOMAIN)
+    message = dispatcher.messages[0]
+    assert message["text"].startswith("For pension and old-age insurance, bring: ID card; bank card; photo.")
+    assert "2 more" in message["text"] and message["buttons"][0]["payload"] == "/more_info"
+    assert {"event": "slot", "name": "more_available", "value": True, "timestamp": None} in events
+
+
+async def test_service_answer_when_the_portal_is_down_is_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def guide(service_id: str, lang: str) -> Guide:
+        raise PortalError("unavailable", "down")
+
+    monkeypatch.setattr(services, "get_guide", guide)
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "service", "value": "pension"}]
+    await ActionAnswerService().run(dispatcher, _tracker("养老金", "ask_service", "zh", entities=entities), DOMAIN)
+    assert "12345" in dispatcher.messages[0]["text"]
 
 
 async def test_a_question_naming_no_service_offers_buttons() -> None:

@@ -13,7 +13,10 @@ CONTRACT_INTENTS = [
     "greet", "goodbye", "thank", "affirm", "deny", "help", "repeat", "slower", "human_handoff",
     "cancel", "bot_challenge", "change_language", "out_of_scope",
 ]
-ALL_INTENTS = CONTRACT_INTENTS + ["ask_service"]
+ALL_INTENTS = CONTRACT_INTENTS + [
+    "ask_service", "start_application", "book_appointment", "check_status", "try_again", "more_info",
+    "inform",
+]
 MIN_EXAMPLES_PER_INTENT = 30
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\((\w+)\)|(\{[^}]*\}))")
 
