@@ -39,10 +39,11 @@ DAYS_OFFERED = 5
 TIMES_OFFERED = 8
 
 
-def clear_form(form: str) -> list[EventType]:
+def clear_form(form: str, tracker: Tracker) -> list[EventType]:
     """Return events that forget a form's answers (and the submission in progress)."""
     slots = (*FORM_FIELDS.get(form, ()), *HELPER_SLOTS, "submission_key", "pending_form")
-    return [SlotSet(slot, 0.0 if slot == "failed_attempts" else None) for slot in slots]
+    return [SlotSet(slot, 0.0 if slot == "failed_attempts" else None) for slot in slots
+            if tracker.get_slot(slot) not in (None, 0, 0.0)]
 
 
 def _service_of_latest_message(tracker: Tracker) -> Optional[str]:
@@ -65,9 +66,10 @@ class ActionStartApplication(Action):
         service = _service_of_latest_message(tracker) or tracker.get_slot("service")
         if intent == "check_status":
             dispatcher.utter_message(text=text("starting_status", language))
-            return [*clear_form("application_status_form"), SlotSet("next_form", "application_status_form")]
+            return [*clear_form("application_status_form", tracker),
+                    SlotSet("next_form", "application_status_form")]
         if intent == "book_appointment":
-            events = clear_form("appointment_form")
+            events = clear_form("appointment_form", tracker)
             if service in catalogue():
                 events.append(SlotSet("appointment_service", service))
             dispatcher.utter_message(text=text("starting_form", language,
@@ -77,7 +79,7 @@ class ActionStartApplication(Action):
             form = APPLICATION_FORMS[service]
             name = text(f"form_name_{form}", language)
             dispatcher.utter_message(text=text("starting_form", language, name=name))
-            return [*clear_form(form), SlotSet("service", service), SlotSet("next_form", form)]
+            return [*clear_form(form, tracker), SlotSet("service", service), SlotSet("next_form", form)]
         if service in catalogue():
             name = catalogue()[service].name(language)
             dispatcher.utter_message(text=text("not_online", language, name=name), buttons=[
@@ -292,8 +294,8 @@ class ActionSubmitApplication(Action):
                 application = await call_portal(client.submit_application, body, key)
                 await self._summarise(dispatcher, form, application.application_no, tracker.slots, language)
         except PortalError as error:
-            return self._failed(dispatcher, error, form, key, language)
-        return clear_form(form)
+            return self._failed(dispatcher, tracker, error, form, key, language)
+        return clear_form(form, tracker)
 
     @staticmethod
     async def _guide(service_id: str, language: Language) -> Optional[Guide]:
@@ -326,7 +328,7 @@ class ActionSubmitApplication(Action):
                                            materials=_materials(guide, language)))
 
     @staticmethod
-    def _failed(dispatcher: CollectingDispatcher, error: PortalError, form: str, key: str,
+    def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, error: PortalError, form: str, key: str,
                 language: Language) -> list[EventType]:
         if error.may_succeed_later:
             dispatcher.utter_message(text=text("submit_unavailable", language), buttons=[
@@ -339,7 +341,7 @@ class ActionSubmitApplication(Action):
                     SlotSet("pending_form", None),
                     FollowupAction("appointment_form")]
         dispatcher.utter_message(text=text("submit_refused", language, reason=error.code or error.kind))
-        return clear_form(form)
+        return clear_form(form, tracker)
 
 
 class ActionCheckApplicationStatus(Action):
@@ -360,7 +362,7 @@ class ActionCheckApplicationStatus(Action):
                 dispatcher.utter_message(text=text("portal_unavailable_question", language))
             else:
                 dispatcher.utter_message(text=text("status_not_found", language))
-            return clear_form("application_status_form")
+            return clear_form("application_status_form", tracker)
         service = catalogue().get(application.service_id)
         note = application.history[-1].note if application.history else ""
         status_key = f"status_{application.status}"
@@ -369,7 +371,7 @@ class ActionCheckApplicationStatus(Action):
             service=service.name(language) if service else application.service_id,
             status=text(status_key, language) if status_key in _STATUS_KEYS else application.status,
             note=note if language == "zh" or note.isascii() else ""))
-        return clear_form("application_status_form")
+        return clear_form("application_status_form", tracker)
 
 
 _STATUS_KEYS = {f"status_{s}"
@@ -388,7 +390,7 @@ class ActionCancelApplication(Action):
         dispatcher.utter_message(text=text("cancelled_application", conversation_language(tracker)))
         events: list[EventType] = []
         for form in FORM_FIELDS:
-            events.extend(clear_form(form))
+            events.extend(clear_form(form, tracker))
         return events
 
 

@@ -148,6 +148,26 @@ class GuidedFormValidation(FormValidationAction, ABC):
             return [SlotSet(requested, None)]
         return list(await super().run(dispatcher, tracker, domain))
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Validate the answers just given (not the slots an action just cleared)."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        updates: dict[str, Any] = {}
+        for slot, value in tracker.slots_to_validate().items():
+            if slot not in required:
+                continue
+            updates[slot] = value
+            validate = getattr(self, f"validate_{slot}", None)
+            if value is None or validate is None:
+                continue
+            result = validate(value, dispatcher, tracker, domain)
+            if hasattr(result, "__await__"):
+                result = await result
+            updates.update(result)
+            tracker.slots.update(result)
+        return [SlotSet(slot, value) for slot, value in updates.items()]
+
     @staticmethod
     def _is_question_instead_of_answer(tracker: Tracker, requested: str) -> bool:
         message = tracker.latest_message.get("text") or ""

@@ -46,8 +46,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     """
     settings = Settings.from_environment()
-    parser = argparse.ArgumentParser(prog="python -m portal",
-                                     description="Serve the reference government service portal (portal/API.md).")
+    parser = argparse.ArgumentParser(
+        prog="python -m portal", description="Serve the reference government service portal (portal/API.md).")
     parser.add_argument("--host", default=settings.host, help=f"address to listen on ({settings.host})")
     parser.add_argument("--port", type=int, default=settings.portal_port,
                         help=f"port to listen on ({settings.portal_port})")

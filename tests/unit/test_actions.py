@@ -4,8 +4,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import ActionDetectLanguage, ActionRepeat, ActionSlowDown, last_bot_turn
 from actions import services
+from actions.conversation import ActionDetectLanguage, ActionRepeat, ActionSlowDown, last_bot_turn
 from actions.portal_client import Guide, PortalError
 from actions.services import ActionAnswerService
 
@@ -92,7 +92,8 @@ async def test_service_answer_comes_from_the_guide_in_the_conversation_language(
     dispatcher = CollectingDispatcher()
     entities = [{"entity": "service", "value": "pension"}]
     events = await ActionAnswerService().run(
-        dispatcher, _tracker("what do I need to bring for my pension", "ask_service", "en", entities=entities),
+        dispatcher,
+        _tracker("what do I need to bring for my pension", "ask_service", "en", entities=entities),
         DOMAIN)
     message = dispatcher.messages[0]
     assert message["text"].startswith("For pension and old-age insurance, bring: ID card; bank card; photo.")
@@ -107,7 +108,8 @@ async def test_service_answer_when_the_portal_is_down_is_kind(monkeypatch: pytes
     monkeypatch.setattr(services, "get_guide", guide)
     dispatcher = CollectingDispatcher()
     entities = [{"entity": "service", "value": "pension"}]
-    await ActionAnswerService().run(dispatcher, _tracker("养老金", "ask_service", "zh", entities=entities), DOMAIN)
+    tracker = _tracker("养老金", "ask_service", "zh", entities=entities)
+    await ActionAnswerService().run(dispatcher, tracker, DOMAIN)
     assert "12345" in dispatcher.messages[0]["text"]
 
 

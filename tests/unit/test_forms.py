@@ -55,7 +55,8 @@ def test_pick_time(said: str, slot_id: int | None) -> None:
 
 @pytest.mark.parametrize(("said", "field"), [
     ("电话不对，是13900001111", "phone"), ("手机号错了", "phone"), ("名字写错了", "applicant_name"),
-    ("身份证号不对", "id_number"), ("the phone number is wrong", "phone"), ("my name is wrong", "applicant_name"),
+    ("身份证号不对", "id_number"), ("the phone number is wrong", "phone"),
+    ("my name is wrong", "applicant_name"),
     ("领证地点要改", "collection_office"), ("原因不对", "id_card_reason"), ("都对", None),
 ])
 def test_a_correction_names_its_field(said: str, field: str | None) -> None:
@@ -80,7 +81,8 @@ def test_read_back_groups_numbers() -> None:
     assert display_value("phone", "13812345678", "en", {}) == "138 1234 5678"
     assert display_value("appointment_date", "2026-11-24", "zh", {}) == "11月24日（星期二）"
     assert display_value("appointment_date", "2026-11-24", "en", {}) == "Tuesday 24 November"
-    assert display_value("collection_office", "xihu", "zh", {"xihu": "西湖区民生服务中心"}) == "西湖区民生服务中心"
+    names = {"xihu": "西湖区民生服务中心"}
+    assert display_value("collection_office", "xihu", "zh", names) == "西湖区民生服务中心"
 
 
 def test_failures_escalate_from_example_to_buttons_to_a_person() -> None:
@@ -89,7 +91,8 @@ def test_failures_escalate_from_example_to_buttons_to_a_person() -> None:
     failures = 0
     for _ in range(3):
         dispatcher = CollectingDispatcher()
-        result = form.validate_id_card_reason("不知道", dispatcher, _tracker("不知道", failed_attempts=failures), {})
+        tracker = _tracker("不知道", failed_attempts=failures)
+        result = form.validate_id_card_reason("不知道", dispatcher, tracker, {})
         failures = int(result["failed_attempts"])
         assert result["id_card_reason"] is None
         texts.append(dispatcher.messages[0]["text"])
@@ -145,7 +148,8 @@ def test_application_body_never_takes_unvalidated_extra_slots() -> None:
     slots = {"applicant_name": "王秀英", "id_number": "330106194905120022", "phone": "13812345678",
              "id_card_reason": "lost", "collection_office": "xihu", "service": "hukou"}
     body = application_body("id_card_form", slots, "rest")
-    assert body["kind"] == "replacement" and body["fields"] == {"reason": "lost", "collection_office_id": "xihu"}
+    assert body["kind"] == "replacement"
+    assert body["fields"] == {"reason": "lost", "collection_office_id": "xihu"}
     assert body["applicant"] == {"name": "王秀英", "id_number": "330106194905120022", "phone": "13812345678"}
 
 
