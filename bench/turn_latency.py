@@ -66,7 +66,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as scratch:
         folder = Path(scratch)
         settings: Settings = replace(get_settings(), rasa_port=25005, action_server_port=25055,
-                                     data_dir=folder / "var", rasa_auth_token=None)
+                                     portal_port=25080, portal_url="", data_dir=folder / "var",
+                                     rasa_auth_token=None)
         ours = build_parts(settings, train(settings.models_dir), write_run_endpoints(settings))
         print("Training the `rasa init` assistant for comparison...", flush=True)
         baseline = init_part(folder, train_rasa_init(folder / "init"), 25006)

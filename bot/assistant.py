@@ -63,6 +63,8 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
             health_url=f"{settings.portal_api_url}/health",
             public_url=settings.portal_api_url,
             log_path=logs / "portal.log",
+            env={"DATA_DIR": str(settings.data_dir), "PORTAL_PORT": str(settings.portal_port),
+                 "PORTAL_API_TOKEN": settings.portal_api_token},
             restart_after=PORTAL_RESTART_SECONDS,
         )
     ] if settings.runs_reference_portal else []
@@ -73,6 +75,7 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
             command=[python, "-m", "rasa_sdk", "--actions", "actions",
                      "--port", str(settings.action_server_port)],
             health_url=f"{settings.action_server_url}/health",
+            env={"PORTAL_URL": settings.portal_api_url, "PORTAL_API_TOKEN": settings.portal_api_token},
             public_url=f"{settings.action_server_url}/webhook",
             log_path=logs / "action-server.log",
         ),
