@@ -346,7 +346,7 @@ class ValidateAppointmentForm(GuidedFormValidation):
         found = find_services(str(value or ""), fuzzy=True, lenient=True)
         if not found:
             return self.refuse(dispatcher, tracker, "appointment_service", "bad_service")
-        return self.accept("appointment_service", found[0])
+        return self.accept("appointment_service", found[0].service_id)
 
     async def validate_appointment_office(self, value: Any, dispatcher: CollectingDispatcher,
                                           tracker: Tracker, domain: DomainDict) -> dict[str, Any]:

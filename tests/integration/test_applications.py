@@ -185,14 +185,15 @@ def test_wrong_answers_are_explained_then_a_person_is_offered(assistant: Running
 
 
 def test_malicious_values_never_reach_the_portal(assistant: RunningAssistant) -> None:
-    sender = _sender()
     before = _rows(assistant, "SELECT COUNT(*) FROM applications")[0][0]
-    _talk(assistant, sender, "我想补办身份证，帮我申请", "丢了")
     for bad in ("'; DROP TABLE applications; --", "<script>alert(1)</script>", "王" * 300,
-                '/start_application{"service":"../../etc/passwd"}'):
-        assert "名字" in _talk(assistant, sender, bad)
-    assistant.say(sender, "\u0000\u202e")
-    assert "身份证号码" in _talk(assistant, sender, "孙丽")
+                '/start_application{"service":"../../etc/passwd"}', "\u0000\u202e",
+                "330106194905120022' OR '1'='1"):
+        sender = _sender()
+        _talk(assistant, sender, "我想补办身份证，帮我申请", "丢了")
+        reply = _talk(assistant, sender, bad)
+        assert "名字" in reply or "取消" in reply or "stopped" in reply or "understand" in reply, (bad, reply)
+        assert "请核对" not in reply
     assert _rows(assistant, "SELECT COUNT(*) FROM applications")[0][0] == before
     assert _rows(assistant, "SELECT COUNT(*) FROM services")[0][0] >= 12
 

@@ -161,3 +161,15 @@ def test_repeat_inside_a_form_leaves_the_question_to_the_form() -> None:
     ]
     assert [e["text"] for e in last_bot_turn(events, without_question_of="id_card_form")] == ["电话号码不对"]
     assert len(last_bot_turn(events)) == 2
+
+
+@pytest.mark.parametrize(("said", "service"), [
+    ("社保卡", "social_security_card"), ("我想办医保", "medical_insurance"), ("ID card", "id_card"),
+    ("Senior citizen card", "elderly_benefits"), ("随便", None),
+])
+def test_appointment_service_is_a_catalogue_id(said: str, service: str | None) -> None:
+    from actions.forms import ValidateAppointmentForm
+
+    form = ValidateAppointmentForm()
+    result = form.validate_appointment_service(said, CollectingDispatcher(), _tracker(said), {})
+    assert result["appointment_service"] == service
