@@ -5,7 +5,9 @@ server, Rasa server) on spare ports and a scratch data folder. Each simulated
 citizen applies for an ID card again and again: eight turns, three of which
 call the portal (the list of halls, the read-back, the submission). A plain
 greeting measured in the same run is the baseline, since the machine's speed
-varies from one moment to the next.
+varies from one moment to the next. Eight citizens are run twice: answering
+after a pause (people take a second or more to read and answer) and with no
+pause at all (the heaviest load one Rasa process can be given).
 
 Run: ``.venv/bin/python -m bench.form_latency [--conversations 12]`` (about 3 minutes).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import tempfile
 import threading
 import time
@@ -40,15 +43,21 @@ CONVERSATION = [
 ]
 
 
-def run_users(url: str, users: int, conversations: int,
-              tag: str) -> tuple[dict[str, list[float]], int, float]:
-    """Run ``users`` citizens at once, each through ``conversations`` applications."""
+def run_users(url: str, users: int, conversations: int, tag: str,
+              think: float = 0.0) -> tuple[dict[str, list[float]], int, float]:
+    """Run ``users`` citizens at once, each through ``conversations`` applications.
+
+    ``think`` is the mean pause in seconds between a reply and the citizen's
+    next message (0: the next message goes at once, the heaviest load).
+    """
     latencies: dict[str, list[float]] = defaultdict(list)
     errors = 0
     lock = threading.Lock()
 
     def citizen(number: int) -> None:
         nonlocal errors
+        pace = random.Random(number)
+        time.sleep(pace.uniform(0, think))  # citizens do not all start at the same moment
         for repeat in range(conversations):
             sender = f"bench-{tag}-{number}-{repeat}"
             phone = f"139{number:02d}{repeat:06d}"
@@ -66,6 +75,7 @@ def run_users(url: str, users: int, conversations: int,
                         errors += 1
                 with lock:
                     latencies[kind].append(elapsed)
+                time.sleep(pace.uniform(0.5, 1.5) * think)
 
     threads = [threading.Thread(target=citizen, args=(n,)) for n in range(users)]
     started = time.perf_counter()
@@ -80,6 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=12,
                         help="applications per simulated citizen at 1 user (divided among users at 8)")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a citizen takes to answer, in the 8-user run that has a pause")
     args = parser.parse_args()
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     with tempfile.TemporaryDirectory(prefix="bench-forms-") as scratch:
@@ -92,9 +104,11 @@ def main() -> None:
         try:
             run_users(settings.rasa_url, 2, 1, "warmup")
             print(f"\n{'users':>5} {'turn':<26} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
-            for users in (1, 8):
+            for users, think in ((1, 0.0), (8, args.think), (8, 0.0)):
                 conversations = max(1, args.conversations // (1 if users == 1 else 4))
-                latencies, errors, wall = run_users(settings.rasa_url, users, conversations, f"u{users}")
+                print(f"{users} user(s), {think:.1f} s between a reply and the next message:")
+                latencies, errors, wall = run_users(settings.rasa_url, users, conversations,
+                                                    f"u{users}t{think}", think)
                 form_turns = [x for kind, xs in latencies.items() if not kind.startswith("baseline")
                               for x in xs]
                 rows = [*sorted(latencies.items()), ("all form turns", form_turns)]

@@ -192,7 +192,7 @@ def test_malicious_values_never_reach_the_portal(assistant: RunningAssistant) ->
         sender = _sender()
         _talk(assistant, sender, "我想补办身份证，帮我申请", "丢了")
         reply = _talk(assistant, sender, bad)
-        assert "名字" in reply or "取消" in reply or "stopped" in reply or "understand" in reply, (bad, reply)
+        assert any(word in reply for word in ("名字", "name", "取消", "stopped", "understand")), (bad, reply)
         assert "请核对" not in reply
     assert _rows(assistant, "SELECT COUNT(*) FROM applications")[0][0] == before
     assert _rows(assistant, "SELECT COUNT(*) FROM services")[0][0] >= 12

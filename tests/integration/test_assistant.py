@@ -84,7 +84,7 @@ def test_a_question_naming_no_service_offers_buttons(assistant: RunningAssistant
     assert "居民身份证" in titles
     for title in titles:  # every button works, whatever the length of its payload
         pressed = next(b["payload"] for b in reply["buttons"] if b["title"] == title)
-        assert f"您问的是「{title}」" in assistant.texts(me, pressed)[0]
+        assert f"关于「{title}」" in assistant.texts(me, pressed)[0]
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_the_terminal_chat_talks_to_the_assistant(
     chat_in_terminal(Settings(rasa_port=assistant.rasa_port))
     shown = capsys.readouterr().out
     assert "[2] 社会保障卡" in shown  # buttons are numbered
-    assert "您问的是「社会保障卡」" in shown  # typing 2 pressed the second button
+    assert "关于「社会保障卡」" in shown  # typing 2 pressed the second button
 
 
 def test_parse_gives_the_service_id_in_both_languages(assistant: RunningAssistant) -> None:
