@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.language import conversation_language
 from actions.portal_client import Guide, PortalError, get_guide
 from actions.texts import text
+from bot.input_check import is_button_payload
 from bot.language import Language
 from bot.services import catalogue
 
@@ -151,7 +152,8 @@ async def answer_service_question(dispatcher: CollectingDispatcher, tracker: Tra
         dispatcher.utter_message(text=text("ask_which_service", language), buttons=buttons)
         return [SlotSet("more_available", False), SlotSet("guide_cursor", None)]
     requested = [v for v in tracker.get_latest_entity_values("aspect") if v in ASPECTS]
-    aspect = requested[0] if requested else aspect_asked(tracker.latest_message.get("text") or "")
+    said = tracker.latest_message.get("text") or ""
+    aspect = requested[0] if requested else None if is_button_payload(said) else aspect_asked(said)
     try:
         guide = await get_guide(service_id, language)
     except PortalError:

@@ -119,3 +119,15 @@ async def test_a_question_naming_no_service_offers_buttons() -> None:
     message = dispatcher.messages[0]
     assert message["text"].startswith("请问您想办哪一项")
     assert message["buttons"][0] == {"title": "居民身份证", "payload": '/ask_service{"service":"id_card"}'}
+
+
+async def test_a_button_payload_is_not_read_for_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def guide(service_id: str, lang: str) -> Guide:
+        return GUIDE
+
+    monkeypatch.setattr(services, "get_guide", guide)
+    dispatcher = CollectingDispatcher()
+    payload = '/ask_service{"service":"elderly_benefits"}'
+    entities = [{"entity": "service", "value": "elderly_benefits"}]
+    await ActionAnswerService().run(dispatcher, _tracker(payload, "ask_service", "en", entities=entities), DOMAIN)
+    assert dispatcher.messages[0]["text"].startswith("pension and old-age insurance: Monthly pension.")
