@@ -129,5 +129,6 @@ async def test_a_button_payload_is_not_read_for_words(monkeypatch: pytest.Monkey
     dispatcher = CollectingDispatcher()
     payload = '/ask_service{"service":"elderly_benefits"}'
     entities = [{"entity": "service", "value": "elderly_benefits"}]
-    await ActionAnswerService().run(dispatcher, _tracker(payload, "ask_service", "en", entities=entities), DOMAIN)
+    tracker = _tracker(payload, "ask_service", "en", entities=entities)
+    await ActionAnswerService().run(dispatcher, tracker, DOMAIN)
     assert dispatcher.messages[0]["text"].startswith("pension and old-age insurance: Monthly pension.")
