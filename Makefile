@@ -7,7 +7,7 @@ SETUP_STAMP := $(VENV)/.requirements.sha256
 # Nothing leaves this machine: no usage telemetry from Rasa.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run test setup train lint typecheck validate pytest conversations evaluate bench lock clean
+.PHONY: run test setup system train lint typecheck validate pytest conversations evaluate bench lock clean
 
 ## run: set up what is missing, train if the data changed, start every part and chat
 run: setup
@@ -16,10 +16,14 @@ run: setup
 ## test: every check: ruff, mypy, rasa data validate, pytest, conversation tests
 test: setup lint typecheck validate train pytest conversations
 
-setup: $(SETUP_STAMP)
+setup: $(SETUP_STAMP) system
 
 $(SETUP_STAMP): requirements.lock scripts/setup-venv.sh
 	bash scripts/setup-venv.sh
+
+# System programs for voice (espeak-ng, ffmpeg): installed when missing, instant otherwise.
+system:
+	@bash scripts/setup-system.sh
 
 train: setup
 	$(PY) -m bot train

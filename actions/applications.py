@@ -46,6 +46,18 @@ def clear_form(form: str, tracker: Tracker) -> list[EventType]:
             if tracker.get_slot(slot) not in (None, 0, 0.0)]
 
 
+#: Channels that reach the assistant through the REST channel, named by their sender ids' prefix.
+CONNECTOR_CHANNELS = ("telegram", "kiosk")
+
+
+def channel_of(tracker: Tracker) -> str:
+    """Return the channel a conversation comes from (``telegram-123`` → ``telegram``)."""
+    prefix = tracker.sender_id.split("-", 1)[0]
+    if prefix in CONNECTOR_CHANNELS:
+        return prefix
+    return str(tracker.get_latest_input_channel() or "rest")[:32]
+
+
 def _service_of_latest_message(tracker: Tracker) -> Optional[str]:
     services = catalogue()
     named = [v for v in tracker.get_latest_entity_values("service") if v in services]
@@ -277,7 +289,7 @@ class ActionSubmitApplication(Action):
             dispatcher.utter_message(text=text("nothing_to_retry", language))
             return []
         key = tracker.get_slot("submission_key") or new_idempotency_key()
-        channel = str(tracker.get_latest_input_channel() or "rest")[:32]
+        channel = channel_of(tracker)
         body = application_body(form, tracker.slots, channel)
         client = portal_client()
         try:

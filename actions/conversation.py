@@ -113,10 +113,13 @@ class ActionDetectLanguage(Action):
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         current = conversation_language(tracker)
-        if find_input_problem(text) is not None or is_button_payload(text):
-            return []  # unreadable, or a button's payload: no evidence of a language
-        if intent == "change_language":
-            language: Optional[str] = requested_language(text) or other_language(current)
+        if find_input_problem(text) is not None:
+            return []  # unreadable: no evidence of a language
+        if intent == "change_language":  # typed, or a command such as Telegram's /language
+            named = None if is_button_payload(text) else requested_language(text)
+            language: Optional[str] = named or other_language(current)
+        elif is_button_payload(text):
+            return []  # a button's payload says nothing about the user's language
         else:
             language = detect_language(text)
         if language is None or language == tracker.get_slot("language"):

@@ -68,6 +68,17 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
             restart_after=PORTAL_RESTART_SECONDS,
         )
     ] if settings.runs_reference_portal else []
+    telegram = [
+        Part(
+            name="Telegram connector",
+            command=[python, "-m", "connectors.telegram"],
+            health_url=None,
+            public_url=settings.telegram_webhook_url or "polling for Telegram updates",
+            log_path=logs / "telegram.log",
+            env={"RASA_PORT": str(settings.rasa_port), "HOST": settings.host,
+                 "DATA_DIR": str(settings.data_dir)},
+        )
+    ] if settings.telegram_bot_token else []
     return [
         *portal,
         Part(
@@ -86,6 +97,7 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
             public_url=f"{settings.rasa_url}/webhooks/rest/webhook",
             log_path=logs / "rasa.log",
         ),
+        *telegram,
     ]
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 
 NOT_YET = 3  # exit code of verbs whose part is not built yet
+VOICE_UNAVAILABLE = 2  # exit code of say/transcribe when speech is not installed
 
 
 def _not_yet(name: str) -> int:
@@ -42,10 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     say = verbs.add_parser("say", help="speak a text as the kiosk would, into a WAV file")
     say.add_argument("text")
     say.add_argument("--lang", choices=["zh", "en"], default="zh")
-    say.add_argument("--out", required=True)
+    say.add_argument("--out", required=True, help="a .wav file (or .ogg for a voice note)")
     say.add_argument("--elderly", action="store_true", help="slower speech with pauses")
 
-    transcribe = verbs.add_parser("transcribe", help="recognise the speech in a WAV file")
+    transcribe = verbs.add_parser("transcribe", help="recognise the speech in a recording (WAV, OGG, MP3...)")
     transcribe.add_argument("file")
     transcribe.add_argument("--lang", choices=["zh", "en"], default="zh")
 
@@ -76,4 +78,82 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from bot.evaluation import evaluate_command
 
         return evaluate_command(settings, args.model, args.report)
+    if args.verb == "say":
+        return say_command(args.text, args.lang, Path(args.out), elderly=args.elderly)
+    if args.verb == "transcribe":
+        return transcribe_command(Path(args.file), args.lang, settings)
     return _not_yet(args.verb)
+
+
+def say_command(text: str, language: str, out: Path, elderly: bool = False) -> int:
+    """Speak a written reply as the kiosk would, into a WAV file (OGG/Opus for .ogg/.opus/.oga).
+
+    Args:
+        text: The reply as written (numbers, dates and links are read the spoken way).
+        language: ``zh`` or ``en``.
+        out: The file to write.
+        elderly: Slower speech with longer pauses.
+
+    Returns:
+        0, 1 when there is nothing to say or the file cannot be written, 2
+        when speech synthesis is not installed.
+
+    """
+    from voice.audio import AudioError, duration_seconds, wav_to_ogg_opus, wav_to_pcm
+    from voice.synthesis import (
+        NO_ENGINE,
+        NOT_INSTALLED_MESSAGE,
+        Pyttsx3Synthesizer,
+        SynthesisError,
+        speak_reply,
+    )
+
+    try:
+        wav = speak_reply(Pyttsx3Synthesizer(elderly=elderly), text, language)
+    except SynthesisError as error:
+        if error.reason == NO_ENGINE:
+            print(f"{NOT_INSTALLED_MESSAGE[language]}\n({error.detail})", file=sys.stderr)
+            return VOICE_UNAVAILABLE
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    pcm, rate = wav_to_pcm(wav)
+    try:
+        data = wav_to_ogg_opus(wav) if out.suffix.lower() in (".ogg", ".oga", ".opus") else wav
+        out.write_bytes(data)
+    except (AudioError, OSError) as error:
+        print(f"Error: cannot write {out}: {error}", file=sys.stderr)
+        return 1
+    print(f"{out} ({duration_seconds(pcm, rate):.1f} s)")
+    return 0
+
+
+def transcribe_command(file: Path, language: str, settings: Settings) -> int:
+    """Print what is said in a recording (any format ffmpeg reads).
+
+    Args:
+        file: The recording.
+        language: ``zh`` or ``en``: which model (``VOSK_MODEL_ZH`` / ``VOSK_MODEL_EN``) to use.
+        settings: Where the model folders are configured.
+
+    Returns:
+        0, 1 when the recording cannot be read, 2 when there is no recognition model.
+
+    """
+    from voice.audio import AudioError, decode_to_pcm16k
+    from voice.recognition import VoiceUnavailable, require_recognizer
+
+    try:
+        recognizer = require_recognizer(language, settings)
+    except VoiceUnavailable as error:
+        print(f"{error.message()}\n({error.detail})", file=sys.stderr)
+        return VOICE_UNAVAILABLE
+    try:
+        pcm = decode_to_pcm16k(file.read_bytes())
+    except OSError as error:
+        print(f"Error: cannot read {file}: {error.strerror}", file=sys.stderr)
+        return 1
+    except AudioError as error:
+        print(f"{error.message(language)}\n({error.detail})", file=sys.stderr)
+        return 1
+    print(recognizer.transcribe(pcm).text)
+    return 0

@@ -59,6 +59,8 @@ class Settings:
     telegram_bot_token: Optional[str] = None
     telegram_api_base_url: Optional[str] = None
     telegram_webhook_url: Optional[str] = None
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: Optional[str] = None
     vosk_model_zh: Optional[str] = None
     vosk_model_en: Optional[str] = None
     data_dir: Path = PROJECT_DIR / "var"

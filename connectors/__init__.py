@@ -1,0 +1,1 @@
+"""Channels that bring citizens to the assistant besides the REST channel."""
