@@ -138,5 +138,5 @@ async def test_the_language_command_toggles_the_language() -> None:
     events = await ActionDetectLanguage().run(CollectingDispatcher(),
                                               _tracker("/change_language", "change_language", "zh"), DOMAIN)
     assert events == [{"event": "slot", "name": "language", "value": "en", "timestamp": None}]
-    events = await ActionDetectLanguage().run(CollectingDispatcher(), _tracker("/greet", "greet", "en"), DOMAIN)
-    assert events == []
+    payload = _tracker("/greet", "greet", "en")
+    assert await ActionDetectLanguage().run(CollectingDispatcher(), payload, DOMAIN) == []
