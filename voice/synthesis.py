@@ -146,9 +146,12 @@ class _EngineWorker:
             from voice.espeak_driver import DRIVER_NAME
         except (ImportError, OSError, RuntimeError) as error:
             raise SynthesisError(NO_ENGINE, f"espeak-ng is not installed: {error}") from error
-        self.engine = pyttsx3.Engine(DRIVER_NAME)
-        self.engine.connect("error", self._on_error)
-        installed = {voice.id for voice in self.engine.getProperty("voices")}
+        try:
+            self.engine = pyttsx3.Engine(DRIVER_NAME)
+            self.engine.connect("error", self._on_error)
+            installed = {voice.id for voice in self.engine.getProperty("voices")}
+        except Exception as error:  # whatever the library raises, callers get one error, not a dead thread
+            raise SynthesisError(NO_ENGINE, f"espeak-ng could not start: {error}") from error
         for language, candidates in VOICES.items():
             chosen = next((voice for voice in candidates if voice in installed), None)
             if chosen is not None:

@@ -116,3 +116,21 @@ def test_transcribe_explains_an_unreadable_recording(voice_env: pytest.MonkeyPat
     assert "这段语音打不开" in capsys.readouterr().err
     assert main(["transcribe", str(tmp_path / "missing.ogg"), "--lang", "zh"]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_say_without_espeak_ng_says_it_is_not_installed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_DIR
+    from voice.synthesis import NOT_INSTALLED_MESSAGE as TTS_NOT_INSTALLED
+
+    # a process in which libespeak-ng cannot be loaded
+    code = ("import sys; sys.modules['pyttsx3.drivers._espeak'] = None; from bot.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    argv = ["say", "你好", "--lang", "zh", "--out", str(tmp_path / "x.wav")]
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == VOICE_UNAVAILABLE
+    assert TTS_NOT_INSTALLED["zh"] in done.stderr
+    assert not (tmp_path / "x.wav").exists()
