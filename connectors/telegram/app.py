@@ -294,6 +294,26 @@ class TelegramConnector:
         await with_retries(lambda: context.bot.send_voice(chat.chat_id, voice))
 
 
+#: The command menu Telegram shows, per language.
+COMMAND_MENU = {
+    "zh": [("start", "开始"), ("help", "我能做什么"), ("language", "换语言 / English"),
+           ("elderly", "长辈模式：大按钮、语音、慢一点"), ("human", "找工作人员"),
+           ("cancel", "取消正在办的事")],
+    "en": [("start", "Start"), ("help", "What I can do"), ("language", "Switch language / 中文"),
+           ("elderly", "Senior mode: big buttons, voice, slower"), ("human", "Talk to a person"),
+           ("cancel", "Stop what we are doing")],
+}
+
+
+async def register_commands(bot: Any) -> None:
+    """Show the commands in Telegram's menu, in Chinese (default) and English."""
+    try:
+        await bot.set_my_commands(COMMAND_MENU["zh"])
+        await bot.set_my_commands(COMMAND_MENU["en"], language_code="en")
+    except TelegramError as error:
+        logger.warning("Could not register the command menu: %s", error)
+
+
 def build_application(settings: Settings, connector: TelegramConnector
                       ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the python-telegram-bot application for the settings."""
@@ -303,7 +323,8 @@ def build_application(settings: Settings, connector: TelegramConnector
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url) \
             .base_file_url(file_base_url(settings.telegram_api_base_url))
-    async def wait_for_assistant(_: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def wait_for_assistant(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await register_commands(app.bot)
         if not await connector.rasa.wait_until_ready():
             logger.warning("The assistant is not answering yet; until it does, messages get a 'busy' reply")
 
