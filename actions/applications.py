@@ -7,14 +7,22 @@ the same key, so the portal stores the application exactly once.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fields import FORM_FIELDS, HELPER_SLOTS, display_value, form_fields, format_date
+from actions.fields import (
+    FORM_FIELDS,
+    HELPER_SLOTS,
+    SUBMITTING_FORMS,
+    display_value,
+    form_fields,
+    format_date,
+)
 from actions.forms import offered_times
 from actions.language import conversation_language
 from actions.portal_client import (
@@ -58,6 +66,25 @@ def channel_of(tracker: Tracker) -> str:
     return str(tracker.get_latest_input_channel() or "rest")[:32]
 
 
+#: Words that say an application is for someone else, and who that is to the person applying.
+_RELATIONSHIPS = (
+    ("mother", r"(帮|替|给|为)(我)?(妈|妈妈|母亲|老妈|老娘)|for my (mother|mum|mom)"),
+    ("father", r"(帮|替|给|为)(我)?(爸|爸爸|父亲|老爸|老爷子)|for my (father|dad)"),
+    ("grandparent", r"(帮|替|给|为)(我)?(爷爷|奶奶|外公|外婆|姥姥|姥爷)|for my grand(mother|father|ma|pa)"),
+    ("spouse", r"(帮|替|给|为)(我)?(老伴|老公|老婆|丈夫|妻子|爱人)|for my (wife|husband)"),
+    ("relative", r"(帮|替|给|为)(我)?(家里)?(老人|亲戚|婆婆|公公|岳父|岳母)|"
+                 r"for (my|an) (parent|relative|elderly)|on (his|her|their) behalf"),
+)
+
+
+def proxy_relationship(message: str) -> Optional[str]:
+    """Return who an application is for when it says so ("帮我妈申请" → ``mother``), else None."""
+    for relationship, pattern in _RELATIONSHIPS:
+        if re.search(pattern, message, flags=re.IGNORECASE):
+            return relationship
+    return None
+
+
 def _service_of_latest_message(tracker: Tracker) -> Optional[str]:
     services = catalogue()
     named = [v for v in tracker.get_latest_entity_values("service") if v in services]
@@ -86,12 +113,16 @@ class ActionStartApplication(Action):
                 events.append(SlotSet("appointment_service", service))
             dispatcher.utter_message(text=text("starting_form", language,
                                                name=text("form_name_appointment_form", language)))
-            return [*events, SlotSet("next_form", "appointment_form")]
+            return [*events, SlotSet("next_form", "appointment_form"),
+                    SlotSet("form_started_at", datetime.now(timezone.utc).isoformat())]
         if service in APPLICATION_FORMS:
             form = APPLICATION_FORMS[service]
             name = text(f"form_name_{form}", language)
             dispatcher.utter_message(text=text("starting_form", language, name=name))
-            return [*clear_form(form, tracker), SlotSet("service", service), SlotSet("next_form", form)]
+            for_whom = proxy_relationship(tracker.latest_message.get("text") or "")
+            return [*clear_form(form, tracker), SlotSet("service", service), SlotSet("next_form", form),
+                    SlotSet("form_started_at", datetime.now(timezone.utc).isoformat()),
+                    SlotSet("proxy_relationship", for_whom)]
         if service in catalogue():
             name = catalogue()[service].name(language)
             dispatcher.utter_message(text=text("not_online", language, name=name), buttons=[
@@ -244,17 +275,21 @@ def application_body(form: str, slots: dict[str, Any], channel: str) -> dict[str
     """Return the portal request for a completed form (see portal/API.md)."""
     applicant = {"name": slots.get("applicant_name"), "id_number": slots.get("id_number"),
                  "phone": slots.get("phone")}
+    proxy = None
+    if slots.get("proxy_relationship") and slots.get("proxy_consent") == "yes":
+        proxy = {"name": slots.get("proxy_name"), "phone": slots.get("proxy_phone"),
+                 "relationship": slots.get("proxy_relationship"), "consent": True}
     if form == "id_card_form":
         reason = slots.get("id_card_reason")
         return {"service_id": "id_card", "kind": "replacement" if reason == "lost" else "renewal",
-                "applicant": applicant, "channel": channel, "proxy": None,
+                "applicant": applicant, "channel": channel, "proxy": proxy,
                 "fields": {"reason": reason, "collection_office_id": slots.get("collection_office")}}
     if form == "pension_certification_form":
         fields = {"method": slots.get("pension_method")}
         if slots.get("pension_method") == "home_visit":
             fields["address"] = slots.get("home_address")
         return {"service_id": "pension", "kind": "qualification_certification", "applicant": applicant,
-                "channel": channel, "proxy": None, "fields": fields}
+                "channel": channel, "proxy": proxy, "fields": fields}
     if form == "appointment_form":
         return {"slot_id": int(slots.get("appointment_slot_id") or 0),
                 "service_id": slots.get("appointment_service"),
@@ -422,3 +457,35 @@ class ActionFormHelp(Action):
                                            label=text(f"label_{slot}", language)))
         return []
 
+
+
+#: How long an unfinished application can be picked up again.
+RESUME_DAYS = 7
+
+
+class ActionResumeApplication(Action):
+    """Pick up an unfinished application where the user left it ("继续刚才的申请")."""
+
+    def name(self) -> str:
+        return "action_resume_application"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        language = conversation_language(tracker)
+        started = tracker.get_slot("form_started_at")
+        try:
+            age = datetime.now(timezone.utc) - datetime.fromisoformat(str(started))
+        except ValueError:
+            age = timedelta(days=RESUME_DAYS + 1)
+        filled = {form: sum(tracker.get_slot(f) is not None for f in FORM_FIELDS[form])
+                  for form in SUBMITTING_FORMS}
+        form = max(filled, key=lambda f: filled[f])
+        if filled[form] == 0 or age > timedelta(days=RESUME_DAYS):
+            events: list[EventType] = []
+            for stale in SUBMITTING_FORMS:
+                events.extend(clear_form(stale, tracker))
+            dispatcher.utter_message(text=text("nothing_to_resume", language))
+            return [*events, SlotSet("next_form", "none")]
+        dispatcher.utter_message(text=text("resuming", language, name=text(f"form_name_{form}", language)))
+        return [SlotSet("next_form", form), SlotSet("confirmed", None)]

@@ -24,14 +24,21 @@ FORM_FIELDS: dict[str, tuple[str, ...]] = {
     "application_status_form": ("application_no", "phone"),
 }
 
+#: Forms someone may fill in on an elder's behalf, and what is asked of that person.
+PROXY_FORMS = ("id_card_form", "pension_certification_form")
+PROXY_FIELDS = ("proxy_name", "proxy_phone", "proxy_consent")
+
 #: Slots set alongside the fields, cleared with them.
-HELPER_SLOTS = ("confirmed", "appointment_slot_id", "appointment_part_of_day", "failed_attempts")
+HELPER_SLOTS = ("confirmed", "appointment_slot_id", "appointment_part_of_day", "failed_attempts",
+                *PROXY_FIELDS, "proxy_relationship")
 
 #: Forms that end with a submission to the portal (the status form only reads).
 SUBMITTING_FORMS = ("id_card_form", "pension_certification_form", "appointment_form")
 
 #: Words that name a field when the user corrects one ("电话不对，是…"), most specific first.
 FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("proxy_phone", ("代办人电话", "我的电话", "我的手机", "my phone", "my number")),
+    ("proxy_name", ("代办人", "我的名字", "my name")),
     ("id_number", ("身份证号", "身份证", "证件号", "id number", "id no", "identity number", "id")),
     ("home_address", ("地址", "住址", "address")),
     ("applicant_name", ("名字", "姓名", "名", "name")),
@@ -63,6 +70,8 @@ def form_fields(form: Optional[str], tracker_slots: Optional[dict[str, Any]] = N
     slots = tracker_slots or {}
     if form == "pension_certification_form" and slots.get("pension_method") not in (None, "home_visit"):
         fields = tuple(f for f in fields if f != "home_address")
+    if form in PROXY_FORMS and slots.get("proxy_relationship"):
+        fields = (*fields, *PROXY_FIELDS)
     return fields
 
 
@@ -88,8 +97,10 @@ def display_value(field: str, value: Any, language: Language, office_names: dict
     raw = str(value)
     if field == "id_number":
         return group_digits(raw, (6, 8, 4))
-    if field == "phone":
+    if field in ("phone", "proxy_phone"):
         return group_digits(raw, (3, 4, 4))
+    if field == "proxy_consent":
+        return text("proxy_consent_given", language)
     if field == "application_no":
         return group_digits(raw, (4, 4, 4))
     if field == "id_card_reason":

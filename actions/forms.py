@@ -23,7 +23,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.fields import field_named_in, form_fields, format_date, value_after_field_word
+from actions.elderly import SENIOR_AGE, in_elderly_mode, offer_elderly_mode
+from actions.fields import (
+    PROXY_FIELDS,
+    display_value,
+    field_named_in,
+    form_fields,
+    format_date,
+    value_after_field_word,
+)
 from actions.language import conversation_language
 from actions.portal_client import (
     Office,
@@ -148,6 +156,13 @@ class GuidedFormValidation(FormValidationAction, ABC):
             return [SlotSet(requested, None)]
         return list(await super().run(dispatcher, tracker, domain))
 
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        """Ask about a proxy applicant only when someone applies on an elder's behalf."""
+        if tracker.slots.get("proxy_relationship"):
+            return domain_slots
+        return [slot for slot in domain_slots if slot not in PROXY_FIELDS]
+
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -210,6 +225,14 @@ class GuidedFormValidation(FormValidationAction, ABC):
         return {slot: None, "failed_attempts": float(failures)}
 
     @staticmethod
+    def read_back(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: str) -> None:
+        """In senior mode, read a number back as soon as it is given (in groups)."""
+        if in_elderly_mode(tracker):
+            language = conversation_language(tracker)
+            dispatcher.utter_message(text=text("noted_value", language,
+                                               value=display_value(slot, value, language, {})))
+
+    @staticmethod
     def accept(slot: str, value: Any, **more: Any) -> dict[str, Any]:
         """Return slot updates that take an answer and reset the failure count."""
         return {slot: value, "failed_attempts": 0.0, **more}
@@ -230,6 +253,9 @@ class GuidedFormValidation(FormValidationAction, ABC):
         said = str(value or "")
         resident = parse_id_number(said, today_in_china())
         if resident is not None:
+            if resident.age_on(today_in_china()) >= SENIOR_AGE:
+                offer_elderly_mode(dispatcher, tracker)
+            self.read_back(dispatcher, tracker, "id_number", resident.number)
             return self.accept("id_number", resident.number)
         problem = id_number_problem(said, today_in_china()) or "characters"
         return self.refuse(dispatcher, tracker, "id_number", f"bad_id_{problem}",
@@ -241,7 +267,38 @@ class GuidedFormValidation(FormValidationAction, ABC):
         phone = parse_mobile(str(value or ""))
         if phone is None:
             return self.refuse(dispatcher, tracker, "phone", "bad_phone")
+        self.read_back(dispatcher, tracker, "phone", phone)
         return self.accept("phone", phone)
+
+    def validate_proxy_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        """Take the name of the person applying on the elder's behalf."""
+        name = parse_name(str(value or ""))
+        if name is None:
+            return self.refuse(dispatcher, tracker, "proxy_name", "bad_name")
+        return self.accept("proxy_name", name)
+
+    def validate_proxy_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        """Take the proxy applicant's mobile number."""
+        phone = parse_mobile(str(value or ""))
+        if phone is None:
+            return self.refuse(dispatcher, tracker, "proxy_phone", "bad_phone")
+        self.read_back(dispatcher, tracker, "proxy_phone", phone)
+        return self.accept("proxy_phone", phone)
+
+    def validate_proxy_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        """The elder must agree to someone applying for them; a no stops the application."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        said = str(value or "").strip()
+        if intent == "affirm" or _YES_WORDS.match(said) or re.search(r"同意|agree|consent", said, re.I):
+            if not re.search(r"不同意|没同意|disagree|not agree|doesn't agree|does not", said, re.I):
+                return self.accept("proxy_consent", "yes")
+        language = conversation_language(tracker)
+        choices = [(text("button_consent_yes", language), "/affirm"),
+                   (text("button_cancel", language), "/cancel")]
+        return self.refuse(dispatcher, tracker, "proxy_consent", "bad_consent", choices)
 
     # -- the read-back -------------------------------------------------------------------
 
@@ -309,9 +366,10 @@ class ValidatePensionCertificationForm(GuidedFormValidation):
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
         """Ask for a home address only for a home visit."""
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
         if tracker.slots.get("pension_method") not in (None, "home_visit"):
-            return [slot for slot in domain_slots if slot != "home_address"]
-        return domain_slots
+            return [slot for slot in slots if slot != "home_address"]
+        return slots
 
     def validate_pension_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:

@@ -114,3 +114,25 @@ class AskApplicationNo(AskQuestion):
     """The number of the application to check."""
 
     asks_for = "application_no"
+
+
+class AskProxyName(AskQuestion):
+    """The name of the person applying on an elder's behalf."""
+
+    asks_for = "proxy_name"
+
+
+class AskProxyPhone(AskQuestion):
+    """The proxy applicant's mobile number."""
+
+    asks_for = "proxy_phone"
+
+
+class AskProxyConsent(AskQuestion):
+    """Whether the elder agrees to the proxy application."""
+
+    asks_for = "proxy_consent"
+
+    def choices(self, language: Language) -> list[str]:
+        """Offer yes (the payload is the title, which the validation understands)."""
+        return [text("button_consent_yes", language)]

@@ -93,7 +93,14 @@ def _aspect_parts(guide: Guide, aspect: str, language: Language) -> tuple[str, l
     return f"guide_{aspect}", []
 
 
-def render_aspect(guide: Guide, aspect: str, language: Language, offset: int = 0) -> tuple[str, int]:
+def answer_size(aspect: str, slow: bool) -> int:
+    """Return how many items one answer says (fewer, for slower speech and senior mode)."""
+    size = OFFICES_PER_ANSWER if aspect == "where" else ITEMS_PER_ANSWER
+    return max(1, size - 1) if slow else size
+
+
+def render_aspect(guide: Guide, aspect: str, language: Language, offset: int = 0,
+                  slow: bool = False) -> tuple[str, int]:
     """Return the answer about one part of a guide, and how many list items are left.
 
     Args:
@@ -101,6 +108,7 @@ def render_aspect(guide: Guide, aspect: str, language: Language, offset: int = 0
         aspect: One of :data:`ASPECTS`.
         language: The reply language.
         offset: How many list items were already said.
+        slow: Senior mode or slower speech: fewer items at a time.
 
     """
     key, items = _aspect_parts(guide, aspect, language)
@@ -110,7 +118,7 @@ def render_aspect(guide: Guide, aspect: str, language: Language, offset: int = 0
         return text(key, language, name=guide.name, time=guide.processing_time), 0
     if key == "guide_online":
         return text(key, language, name=guide.name, online=guide.online), 0
-    size = OFFICES_PER_ANSWER if aspect == "where" else ITEMS_PER_ANSWER
+    size = answer_size(aspect, slow)
     chunk = items[offset:offset + size]
     left = max(0, len(items) - offset - len(chunk))
     return text(key, language, name=guide.name, items=_items_text(chunk, language)), left
@@ -165,17 +173,18 @@ async def answer_service_question(dispatcher: CollectingDispatcher, tracker: Tra
                                  buttons=aspect_buttons(service_id, guide, language))
         return [SlotSet("service", service_id), SlotSet("more_available", False),
                 SlotSet("guide_cursor", None)]
-    return [SlotSet("service", service_id), *_say_aspect(dispatcher, guide, aspect, language, 0)]
+    slow = tracker.get_slot("speech_rate") == "slow" or bool(tracker.get_slot("elderly_mode"))
+    return [SlotSet("service", service_id), *_say_aspect(dispatcher, guide, aspect, language, 0, slow)]
 
 
 def _say_aspect(dispatcher: CollectingDispatcher, guide: Guide, aspect: str, language: Language,
-                offset: int) -> list[EventType]:
-    answer, left = render_aspect(guide, aspect, language, offset)
+                offset: int, slow: bool = False) -> list[EventType]:
+    answer, left = render_aspect(guide, aspect, language, offset, slow)
     if left:
         dispatcher.utter_message(
             text=answer + "\n" + text("guide_more_left", language, count=left),
             buttons=[{"title": text("button_more", language), "payload": "/more_info"}])
-        size = OFFICES_PER_ANSWER if aspect == "where" else ITEMS_PER_ANSWER
+        size = answer_size(aspect, slow)
         cursor = json.dumps({"service": guide.id, "aspect": aspect, "offset": offset + size})
         return [SlotSet("more_available", True), SlotSet("guide_cursor", cursor)]
     dispatcher.utter_message(text=answer)
@@ -217,4 +226,5 @@ class ActionContinueGuide(Action):
             dispatcher.utter_message(text=text("guide_unavailable", language))
             return []
         offset = int(cursor.get("offset", 0))
-        return _say_aspect(dispatcher, guide, str(cursor.get("aspect")), language, offset)
+        slow = tracker.get_slot("speech_rate") == "slow" or bool(tracker.get_slot("elderly_mode"))
+        return _say_aspect(dispatcher, guide, str(cursor.get("aspect")), language, offset, slow)

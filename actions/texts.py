@@ -97,6 +97,18 @@ TEXTS: dict[str, dict[Language, str]] = {
         "zh": "请说一下申请号，一共12位数字，在提交申请后的短信里。",
         "en": "Please tell me the application number: 12 digits, in the message you got after applying.",
     },
+    "ask_proxy_name": {
+        "zh": "您是帮老人代办的。请问您（代办人）叫什么名字？",
+        "en": "You are applying on someone's behalf. What is your own full name?",
+    },
+    "ask_proxy_phone": {
+        "zh": "请说一下您（代办人）的手机号码，11位。",
+        "en": "Please give your own mobile number: 11 digits.",
+    },
+    "ask_proxy_consent": {
+        "zh": "代办需要老人本人同意。老人同意您帮他（她）办吗？",
+        "en": "Applying for someone needs their agreement. Does the applicant agree to you applying for them?",
+    },
     # -- starting an application ------------------------------------------------
     "which_application": {
         "zh": "您想办哪一件事？可以点下面的按钮。",
@@ -325,6 +337,56 @@ TEXTS: dict[str, dict[Language, str]] = {
     "status_ready": {"zh": "已办好，可以领取了", "en": "ready to collect"},
     "status_completed": {"zh": "已办结", "en": "completed"},
     "status_rejected": {"zh": "没有通过", "en": "not approved"},
+    # -- senior mode -------------------------------------------------------------------------------
+    "offer_elderly_mode": {
+        "zh": "如果需要，我可以打开长辈模式：说得慢一点，字大一点，每一步都跟您核对。",
+        "en": "If you like, I can turn on senior mode: slower speech, bigger text, and every step checked with you.",
+    },
+    "button_elderly_mode": {"zh": "打开长辈模式", "en": "Senior mode on"},
+    "elderly_mode_on": {
+        "zh": "好的，长辈模式已经打开：我会说得慢一点，一次只说一件事，每一步都跟您核对。",
+        "en": "OK, senior mode is on: I will speak more slowly, say one thing at a time, and check each step with you.",
+    },
+    "noted_value": {"zh": "记下了：{value}。", "en": "Noted: {value}."},
+    # -- resuming ----------------------------------------------------------------------------------
+    "resuming": {
+        "zh": "好的，我们接着办「{name}」，前面填好的都还在。",
+        "en": "OK, let's carry on with {name}; what you gave me before is kept.",
+    },
+    "nothing_to_resume": {
+        "zh": "没有找到没办完的申请。请问您想办什么？",
+        "en": "I can't find an unfinished application. What would you like to do?",
+    },
+    # -- a person ------------------------------------------------------------------------------
+    "handed_off": {
+        "zh": "好的，已经为您转接工作人员（排队号 {number}）。请稍等，工作人员会在这里回复您。您现在说的话都会转给工作人员。",
+        "en": "OK, I have passed you to a member of staff (queue number {number}). Please wait; they will reply here. "
+              "Everything you say now goes to them.",
+    },
+    "after_hours": {
+        "zh": "现在工作人员下班了，{when}上班。请留一个手机号，工作人员上班后给您回电话。",
+        "en": "Our staff are not at work now; they start again {when}. Please leave a mobile number and they will "
+              "call you back.",
+    },
+    "ask_callback_phone": {
+        "zh": "请说一个能打通的手机号码，11位。不想留的话，说「取消」。",
+        "en": "Please tell me a mobile number we can call: 11 digits. Say \"cancel\" if you would rather not.",
+    },
+    "callback_taken": {
+        "zh": "记下了：{phone}（回电编号 {number}）。工作人员会在{when}之后给您打电话。现在我还可以继续回答您的问题。",
+        "en": "Noted: {phone} (callback number {number}). A member of staff will call you after {when}. "
+              "Meanwhile I can go on answering your questions.",
+    },
+    "next_working_day": {"zh": "下一个工作日上午", "en": "the next working day"},
+    "operator_says": {"zh": "工作人员{name}：{text}", "en": "Staff {name}: {text}"},
+    "still_waiting": {
+        "zh": "工作人员马上就来，请稍等。您说的话已经转过去了。",
+        "en": "A member of staff will be with you shortly. What you said has been passed on.",
+    },
+    "handed_back": {
+        "zh": "工作人员已经结束了这次服务，现在由我继续为您服务。请问还有什么要办的？",
+        "en": "The member of staff has finished; I am back to help you. What else can I do for you?",
+    },
     # -- help inside a form ------------------------------------------------------------------
     "form_help": {
         "zh": "我们正在办「{name}」，现在要填的是：{label}。您可以直接回答；说「再说一遍」我就重复，"
@@ -332,6 +394,15 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "We are doing: {name}. I am asking for: {label}. You can answer directly; say \"repeat\" "
               "to hear it again, \"cancel\" to stop, or \"talk to a person\" for a person. "
               "You can also ask a question about a service at any time.",
+    },
+    "label_proxy_name": {"zh": "代办人", "en": "Applying for them"},
+    "label_proxy_phone": {"zh": "代办人手机", "en": "Their mobile"},
+    "label_proxy_consent": {"zh": "本人同意", "en": "Applicant agrees"},
+    "proxy_consent_given": {"zh": "已同意", "en": "yes"},
+    "button_consent_yes": {"zh": "老人同意", "en": "They agree"},
+    "bad_consent": {
+        "zh": "没有老人本人同意，不能代办。老人同意的话，请说「同意」；不办了就说「取消」。",
+        "en": "Without the applicant's agreement we cannot apply for them. Say \"they agree\" if they do, or \"cancel\".",
     },
     "label_confirmed": {"zh": "核对信息", "en": "checking your answers"},
     "label_application_no": {"zh": "申请号", "en": "application number"},

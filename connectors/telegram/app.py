@@ -30,9 +30,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handoff import HandoffDesk
 from bot.language import detect_language
 from bot.settings import Settings
 from connectors.telegram.chats import Chat, Chats
+from connectors.telegram.outbox import deliver_operator_replies
 from connectors.telegram.rasa import AssistantUnavailable, RasaClient, Reply
 from connectors.telegram.render import big_keyboard, inline_keyboard, split_message
 from connectors.telegram.speech import Speech, SpeechProblem
@@ -260,12 +262,17 @@ class TelegramConnector:
             if language in ("zh", "en") and language != chat.language:
                 chat.language = language
                 self.chats.save()
+            if reply.custom.get("elderly_mode") and not chat.elderly:  # the user chose senior mode
+                chat.elderly = True
+                self.chats.save()
         for reply in replies:
             await self._show(chat, context, reply)
         if (spoken or chat.elderly) and replies:
             await self._speak(chat, context, "\n".join(r.text for r in replies if r.text))
 
     async def _show(self, chat: Chat, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+        if not reply.text and not reply.buttons:
+            return  # an instruction for the channel only
         parts = split_message(reply.text) or ([""] if reply.buttons else [])
         for index, part in enumerate(parts):
             markup: Any = None
@@ -325,6 +332,15 @@ def build_application(settings: Settings, connector: TelegramConnector
             .base_file_url(file_base_url(settings.telegram_api_base_url))
     async def wait_for_assistant(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await register_commands(app.bot)
+        desk = HandoffDesk.from_settings(settings)
+
+        async def send(chat_id: int, text: str) -> None:
+            await with_retries(lambda: app.bot.send_message(chat_id, text))
+
+        def format_reply(chat_id: int, name: str, reply: str) -> str:
+            return say("operator_says", connector.chats.get(chat_id).language, name=name, text=reply)
+
+        app.create_task(deliver_operator_replies(desk, send, format_reply))
         if not await connector.rasa.wait_until_ready():
             logger.warning("The assistant is not answering yet; until it does, messages get a 'busy' reply")
 

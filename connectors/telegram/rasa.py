@@ -30,13 +30,17 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    #: Instructions for the channel, e.g. ``{"elderly_mode": true}``.
+    custom: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Reply":
         """Build a reply from one item of the REST channel's answer."""
         buttons = tuple(Button(str(b.get("title", "")), str(b.get("payload", "")))
                         for b in data.get("buttons") or [] if b.get("payload"))
-        return cls(text=str(data.get("text") or ""), buttons=buttons)
+        custom = data.get("custom")
+        return cls(text=str(data.get("text") or ""), buttons=buttons,
+                   custom=custom if isinstance(custom, dict) else {})
 
 
 def sender_id(chat_id: int) -> str:

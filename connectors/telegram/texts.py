@@ -46,6 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这个按钮已经过期了，请用最新消息里的按钮，或者直接打字。",
         "en": "That button has expired. Please use the buttons of the latest message, or type.",
     },
+    "operator_says": {"zh": "工作人员{name}：{text}", "en": "Staff {name}: {text}"},
     "empty": {
         "zh": "您发的消息是空的。请告诉我您想办什么。",
         "en": "Your message was empty. Please tell me what you need.",

@@ -165,8 +165,9 @@ def test_conversations_are_kept_in_the_sqlite_store(assistant: RunningAssistant)
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == ["你好"]
 
 
+@pytest.mark.stops_assistant
 def test_sigterm_stops_every_part_cleanly(assistant: RunningAssistant) -> None:
-    """Runs last: stops the shared assistant the way a service manager would."""
+    """Runs last of all (see conftest): stops the shared assistant the way a service manager would."""
     import os
     import signal
 
@@ -179,3 +180,4 @@ def test_sigterm_stops_every_part_cleanly(assistant: RunningAssistant) -> None:
     assert "Traceback" not in output
     assert not port_is_open(assistant.rasa_port)
     assert not port_is_open(assistant.action_port)
+    assert not port_is_open(assistant.portal_port)

@@ -176,7 +176,6 @@ def test_edited_messages_blocked_users_and_huge_messages_do_not_stop_the_bot(api
 
 def test_commands(api: FakeBotApi) -> None:
     chat = _chat(api)
-    _reply(api, chat, _say(api, chat, "/human"), "12345")
     _reply(api, chat, _say(api, chat, "/language"), "English")
     _reply(api, chat, _say(api, chat, "/language"), "中文")
     _reply(api, chat, _say(api, chat, "/cancel"), "取消")
@@ -191,6 +190,7 @@ def test_commands(api: FakeBotApi) -> None:
     since = _say(api, chat, _keyboard(offer)[0]["text"])  # pressing a big button sends its label
     _reply(api, chat, since, "关于「")
     _reply(api, chat, _say(api, chat, "/elderly"), "长辈模式已关闭")
+    _reply(api, chat, _say(api, chat, "/human"), "转接工作人员")
 
 
 def test_flood_limits_are_waited_out(api: FakeBotApi) -> None:

@@ -15,7 +15,7 @@ CONTRACT_INTENTS = [
 ]
 ALL_INTENTS = CONTRACT_INTENTS + [
     "ask_service", "start_application", "book_appointment", "check_status", "try_again", "more_info",
-    "inform",
+    "inform", "elderly_mode", "resume_application",
 ]
 MIN_EXAMPLES_PER_INTENT = 30
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\((\w+)\)|(\{[^}]*\}))")
