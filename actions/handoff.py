@@ -151,7 +151,7 @@ class ActionRelayToPerson(Action):
         desk().record_citizen(handoff.id, str(tracker.latest_message.get("text") or ""))
         if not pending and handoff.status == "waiting":
             dispatcher.utter_message(text=text("still_waiting", language))
-        return []
+        return [SlotSet("handed_off", True)]
 
 
 class ValidateCallbackForm(FormValidationAction):
