@@ -114,6 +114,7 @@ class ActionStartApplication(Action):
             dispatcher.utter_message(text=text("starting_form", language,
                                                name=text("form_name_appointment_form", language)))
             return [*events, SlotSet("next_form", "appointment_form"),
+                    SlotSet("current_form", "appointment_form"),
                     SlotSet("form_started_at", datetime.now(timezone.utc).isoformat())]
         if service in APPLICATION_FORMS:
             form = APPLICATION_FORMS[service]
@@ -121,6 +122,7 @@ class ActionStartApplication(Action):
             dispatcher.utter_message(text=text("starting_form", language, name=name))
             for_whom = proxy_relationship(tracker.latest_message.get("text") or "")
             return [*clear_form(form, tracker), SlotSet("service", service), SlotSet("next_form", form),
+                    SlotSet("current_form", form),
                     SlotSet("form_started_at", datetime.now(timezone.utc).isoformat()),
                     SlotSet("proxy_relationship", for_whom)]
         if service in catalogue():
@@ -480,7 +482,8 @@ class ActionResumeApplication(Action):
             age = timedelta(days=RESUME_DAYS + 1)
         filled = {form: sum(tracker.get_slot(f) is not None for f in FORM_FIELDS[form])
                   for form in SUBMITTING_FORMS}
-        form = max(filled, key=lambda f: filled[f])
+        current = tracker.get_slot("current_form")
+        form = current if current in filled else max(filled, key=lambda f: filled[f])
         if filled[form] == 0 or age > timedelta(days=RESUME_DAYS):
             events: list[EventType] = []
             for stale in SUBMITTING_FORMS:

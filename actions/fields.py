@@ -30,7 +30,7 @@ PROXY_FIELDS = ("proxy_name", "proxy_phone", "proxy_consent")
 
 #: Slots set alongside the fields, cleared with them.
 HELPER_SLOTS = ("confirmed", "appointment_slot_id", "appointment_part_of_day", "failed_attempts",
-                *PROXY_FIELDS, "proxy_relationship")
+                *PROXY_FIELDS, "proxy_relationship", "current_form")
 
 #: Forms that end with a submission to the portal (the status form only reads).
 SUBMITTING_FORMS = ("id_card_form", "pension_certification_form", "appointment_form")

@@ -239,13 +239,27 @@ class GuidedFormValidation(FormValidationAction, ABC):
 
     # -- fields shared by several forms ----------------------------------------------
 
-    def validate_applicant_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
-        """Take a Chinese or English name."""
+    def take_name(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                  tracker: Tracker) -> dict[str, Any]:
+        """Take a Chinese or English name into a slot."""
         name = parse_name(str(value or ""))
         if name is None:
-            return self.refuse(dispatcher, tracker, "applicant_name", "bad_name")
-        return self.accept("applicant_name", name)
+            return self.refuse(dispatcher, tracker, slot, "bad_name")
+        return self.accept(slot, name)
+
+    def take_mobile(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                    tracker: Tracker) -> dict[str, Any]:
+        """Take a mainland mobile number into a slot (read back at once in senior mode)."""
+        phone = parse_mobile(str(value or ""))
+        if phone is None:
+            return self.refuse(dispatcher, tracker, slot, "bad_phone")
+        self.read_back(dispatcher, tracker, slot, phone)
+        return self.accept(slot, phone)
+
+    def validate_applicant_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        """Take the applicant's name."""
+        return self.take_name("applicant_name", value, dispatcher, tracker)
 
     def validate_id_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:
@@ -263,29 +277,18 @@ class GuidedFormValidation(FormValidationAction, ABC):
 
     def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                        domain: DomainDict) -> dict[str, Any]:
-        """Take a mainland mobile number."""
-        phone = parse_mobile(str(value or ""))
-        if phone is None:
-            return self.refuse(dispatcher, tracker, "phone", "bad_phone")
-        self.read_back(dispatcher, tracker, "phone", phone)
-        return self.accept("phone", phone)
+        """Take the applicant's mobile number."""
+        return self.take_mobile("phone", value, dispatcher, tracker)
 
     def validate_proxy_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
         """Take the name of the person applying on the elder's behalf."""
-        name = parse_name(str(value or ""))
-        if name is None:
-            return self.refuse(dispatcher, tracker, "proxy_name", "bad_name")
-        return self.accept("proxy_name", name)
+        return self.take_name("proxy_name", value, dispatcher, tracker)
 
     def validate_proxy_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
         """Take the proxy applicant's mobile number."""
-        phone = parse_mobile(str(value or ""))
-        if phone is None:
-            return self.refuse(dispatcher, tracker, "proxy_phone", "bad_phone")
-        self.read_back(dispatcher, tracker, "proxy_phone", phone)
-        return self.accept("proxy_phone", phone)
+        return self.take_mobile("proxy_phone", value, dispatcher, tracker)
 
     def validate_proxy_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:

@@ -16,17 +16,16 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.forms import CHINA_TIME
+from actions.forms import CHINA_TIME, GuidedFormValidation
 from actions.language import conversation_language
 from actions.portal_client import Office, PortalError, get_offices
 from actions.texts import text
 from bot.handoff import HandoffDesk
 from bot.language import Language
 from bot.settings import get_settings
-from bot.validators import group_digits, parse_mobile
+from bot.validators import group_digits
 
 #: Lines of the conversation kept with a handoff for the operator.
 TRANSCRIPT_LINES = 40
@@ -154,7 +153,7 @@ class ActionRelayToPerson(Action):
         return [SlotSet("handed_off", True)]
 
 
-class ValidateCallbackForm(FormValidationAction):
+class ValidateCallbackForm(GuidedFormValidation):
     """The callback number taken outside working hours."""
 
     def name(self) -> str:
@@ -163,11 +162,7 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
         """Take a mainland mobile number."""
-        phone = parse_mobile(str(value or ""))
-        if phone is None:
-            dispatcher.utter_message(text=text("bad_phone", conversation_language(tracker)))
-            return {"callback_phone": None}
-        return {"callback_phone": phone}
+        return self.take_mobile("callback_phone", value, dispatcher, tracker)
 
 
 class AskCallbackPhone(Action):
