@@ -20,6 +20,7 @@ from actions.fields import (
     HELPER_SLOTS,
     SUBMITTING_FORMS,
     display_value,
+    field_named_in,
     form_fields,
     format_date,
 )
@@ -251,7 +252,9 @@ class ActionAskConfirmed(Action):
         form = tracker.active_loop.get("name")
         fields = form_fields(form, tracker.slots)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "deny" and all(tracker.get_slot(f) is not None for f in fields):
+        said = str(tracker.latest_message.get("text") or "")
+        bare_no = intent == "deny" and field_named_in(said, fields) is None
+        if bare_no and all(tracker.get_slot(f) is not None for f in fields):
             labels = [text(f"label_{f}", language) for f in fields]
             buttons = [{"title": label, "payload": text("field_wrong", language, label=label)}
                        for label in labels]
