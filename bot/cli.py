@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     kiosk = verbs.add_parser("kiosk", help="voice kiosk on a microphone, or one recorded utterance")
     kiosk.add_argument("--wav", help="a recorded utterance to run through the kiosk")
-    kiosk.add_argument("--out", help="where to write the spoken reply (with --wav)")
+    kiosk.add_argument("--out", default="kiosk-reply.wav",
+                       help="where to write the spoken reply (with --wav)")
+    kiosk.add_argument("--lang", choices=["zh", "en"], default="zh")
 
     say = verbs.add_parser("say", help="speak a text as the kiosk would, into a WAV file")
     say.add_argument("text")
@@ -83,6 +85,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return say_command(args.text, args.lang, Path(args.out), elderly=args.elderly)
     if args.verb == "transcribe":
         return transcribe_command(Path(args.file), args.lang, settings)
+    if args.verb == "kiosk" and args.wav:
+        from voice.kiosk import kiosk_wav_command
+
+        return kiosk_wav_command(Path(args.wav), args.lang, Path(args.out), settings)
     if args.verb == "operator":
         from bot.operator_cli import operator_command
 

@@ -43,9 +43,9 @@ CHUNK_BYTES = 8000
 """Bytes of PCM fed to Vosk at a time by :meth:`VoskRecognizer.transcribe` (0.25 s)."""
 
 NOT_INSTALLED_MESSAGE = {
-    "zh": "语音识别没有安装，请打字，或请管理员运行 make voice-models",
+    "zh": "语音识别没有安装，请打字，或请管理员安装语音模型（VOSK_MODEL_ZH / VOSK_MODEL_EN）",
     "en": "Speech recognition is not installed; please type, "
-          "or ask the administrator to run make voice-models",
+          "or ask the administrator to install a speech model (VOSK_MODEL_ZH / VOSK_MODEL_EN)",
 }
 """What a citizen is told when there is no recognition model for their language."""
 
