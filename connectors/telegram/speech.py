@@ -50,9 +50,8 @@ class VoiceSpeech:
         return await asyncio.to_thread(self._transcribe, audio, language)
 
     def _transcribe(self, audio: bytes, language: str) -> str:
-        from voice.recognition import recognizer_for
-
         from voice.audio import AudioError, decode_to_pcm16k, is_silent
+        from voice.recognition import recognizer_for
 
         recognizer = recognizer_for("en" if language == "en" else "zh", self.settings)
         if recognizer is None:
@@ -74,10 +73,9 @@ class VoiceSpeech:
         return await asyncio.to_thread(self._speak, text, language, slow)
 
     def _speak(self, text: str, language: str, slow: bool) -> bytes:
-        from voice.synthesis import shared_synthesizer
-
         from voice.audio import AudioError, wav_to_ogg_opus
         from voice.speech_text import speakable
+        from voice.synthesis import shared_synthesizer
 
         lang = "en" if language == "en" else "zh"
         try:
