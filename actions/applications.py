@@ -336,11 +336,13 @@ class ActionSubmitApplication(Action):
             if form == "appointment_form":
                 appointment = await call_portal(client.book_appointment, body, key)
                 guide = await self._guide(appointment.service_id, language)
+                office = next((o for o in guide.offices if o.id == appointment.office.id),  # user's language
+                              appointment.office) if guide else appointment.office
                 dispatcher.utter_message(text=text(
                     "booked", language, number=appointment.appointment_no,
                     date=format_date(appointment.date, language), start=appointment.start,
                     end=appointment.end,
-                    office=appointment.office.name, address=appointment.office.address,
+                    office=office.name, address=office.address,
                     materials=_materials(guide, language), phone=group_digits(str(body["phone"]), (3, 4, 4))))
             else:
                 application = await call_portal(client.submit_application, body, key)
