@@ -195,6 +195,9 @@ def raise_on_signals() -> None:
     """Turn SIGTERM (and SIGHUP) into KeyboardInterrupt, as Ctrl-C is."""
 
     def handler(signum: int, frame: object) -> None:
+        # The same signal often comes twice at once (from a service manager and from make,
+        # which passes it on): from the first one on, the clean stop must not be interrupted.
+        ignore_signals()
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, handler)
