@@ -269,7 +269,7 @@ class ResidentId:
         return day.year - self.birth_date.year - int(birthday_to_come)
 
 
-def _id_check_character(first17: str) -> str:
+def id_check_character(first17: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character for the first 17 digits."""
     total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK_CHARACTERS[total % 11]
@@ -283,8 +283,8 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _id_birth_date(number: str, today: date) -> date | None:
-    """Return the birth date in an ID number, or None when it is impossible."""
+def id_birth_date(number: str, today: date) -> date | None:
+    """Return the birth date in an ID number, or None when it is impossible (before 1900 or after today)."""
     born = _safe_date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     if born is None or born.year < _ID_EARLIEST_BIRTH_YEAR or born > today:
         return None
@@ -300,10 +300,10 @@ def _read_id_number(text: str, today: date) -> tuple[str, date] | str:
         return ID_PROBLEM_CHARACTERS
     if len(number) != _ID_LENGTH:
         return ID_PROBLEM_LENGTH
-    born = _id_birth_date(number, today)
+    born = id_birth_date(number, today)
     if born is None:
         return ID_PROBLEM_BIRTH_DATE
-    if number[0] == "0" or _id_check_character(number[:17]) != number[17]:
+    if number[0] == "0" or id_check_character(number[:17]) != number[17]:
         # No region code starts with 0: like a wrong check character, one digit was misheard.
         return ID_PROBLEM_CHECK_DIGIT
     return number, born

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Collection, Literal, Mapping, Optional
 
+# The check character, the birth date and masking follow the same rules as for what citizens say.
+from bot.validators import id_birth_date
+from bot.validators import id_check_character as id_check_character
+from bot.validators import mask_phone as mask_phone
+
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 """China Standard Time (Asia/Shanghai): UTC+8 all year, no daylight saving."""
 
@@ -27,8 +32,6 @@ _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u017f"
 _LATIN_NAME = re.compile(rf"[{_LATIN}](?:[{_LATIN}]|[ '\-.][{_LATIN}]|\. [{_LATIN}])*\.?")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_CHARS = "10X98765432"
 # First two digits of GB/T 2260 region codes (provinces), Taiwan, Hong Kong, Macao
 # and the residence permits of their residents.
 _PROVINCES = frozenset({
@@ -116,13 +119,6 @@ def is_mobile_number(text: str) -> bool:
     return bool(_MOBILE.fullmatch(text))
 
 
-def mask_phone(phone: str) -> str:
-    """Hide the middle of a phone number: ``13812345678`` -> ``138****5678``."""
-    if len(phone) < 8:
-        return "*" * len(phone)
-    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
-
-
 def is_name(text: str) -> bool:
     """Whether a text is a person's name as written on an identity document.
 
@@ -133,12 +129,6 @@ def is_name(text: str) -> bool:
     if _CHINESE_NAME.fullmatch(text):
         return 2 <= len(text) <= 20
     return 2 <= len(text) <= 60 and bool(_LATIN_NAME.fullmatch(text))
-
-
-def id_check_character(first17: str) -> str:
-    """Return the GB 11643 (ISO 7064 MOD 11-2) check character of 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK_CHARS[total % 11]
 
 
 def parse_id_number(text: str, today: Optional[date] = None) -> Optional[ResidentId]:
@@ -155,13 +145,8 @@ def parse_id_number(text: str, today: Optional[date] = None) -> Optional[Residen
     """
     if not _ID_NUMBER.fullmatch(text) or text[:2] not in _PROVINCES:
         return None
-    try:
-        birth = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        return None
-    if birth.year < 1900 or birth > (today or today_in_china()):
-        return None
-    if id_check_character(text[:17]) != text[17]:
+    birth = id_birth_date(text, today or today_in_china())
+    if birth is None or id_check_character(text[:17]) != text[17]:
         return None
     return ResidentId(number=text, region=text[:6], birth_date=birth, male=int(text[16]) % 2 == 1)
 
