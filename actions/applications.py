@@ -24,7 +24,7 @@ from actions.fields import (
     form_fields,
     format_date,
 )
-from actions.forms import offered_times
+from actions.forms import day_buttons, offered_times
 from actions.language import conversation_language
 from actions.portal_client import (
     Guide,
@@ -38,12 +38,11 @@ from actions.portal_client import (
 )
 from actions.services import APPLICATION_FORMS
 from actions.texts import text
+from bot.handoff import channel_of_sender
 from bot.language import Language
 from bot.services import catalogue
 from bot.validators import group_digits
 
-#: How many days are offered as buttons when asking for a date.
-DAYS_OFFERED = 5
 #: How many times are offered as buttons.
 TIMES_OFFERED = 8
 
@@ -55,16 +54,10 @@ def clear_form(form: str, tracker: Tracker) -> list[EventType]:
             if tracker.get_slot(slot) not in (None, 0, 0.0)]
 
 
-#: Channels that reach the assistant through the REST channel, named by their sender ids' prefix.
-CONNECTOR_CHANNELS = ("telegram", "kiosk")
-
-
 def channel_of(tracker: Tracker) -> str:
     """Return the channel a conversation comes from (``telegram-123`` → ``telegram``)."""
-    prefix = tracker.sender_id.split("-", 1)[0]
-    if prefix in CONNECTOR_CHANNELS:
-        return prefix
-    return str(tracker.get_latest_input_channel() or "rest")[:32]
+    channel = channel_of_sender(tracker.sender_id)
+    return channel if channel != "rest" else str(tracker.get_latest_input_channel() or "rest")[:32]
 
 
 #: Words that say an application is for someone else, and who that is to the person applying.
@@ -203,10 +196,8 @@ class ActionAskAppointmentDate(Action):
         except PortalError:
             dispatcher.utter_message(text=text("portal_unavailable_question", language))
             return []
-        days = sorted({s.date for s in slots})[:DAYS_OFFERED]
         dispatcher.utter_message(text=text("ask_appointment_date", language),
-                                 buttons=[{"title": format_date(d, language), "payload": d.isoformat()}
-                                          for d in days])
+                                 buttons=day_buttons(slots, language))
         return []
 
 

@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from rasa_sdk.utils import call_potential_coroutine
 
 from actions.elderly import SENIOR_AGE, in_elderly_mode, offer_elderly_mode
 from actions.fields import (
@@ -176,9 +177,7 @@ class GuidedFormValidation(FormValidationAction, ABC):
             validate = getattr(self, f"validate_{slot}", None)
             if value is None or validate is None:
                 continue
-            result = validate(value, dispatcher, tracker, domain)
-            if hasattr(result, "__await__"):
-                result = await result
+            result = await call_potential_coroutine(validate(value, dispatcher, tracker, domain))
             updates.update(result)
             tracker.slots.update(result)
         return [SlotSet(slot, value) for slot, value in updates.items()]
@@ -256,6 +255,26 @@ class GuidedFormValidation(FormValidationAction, ABC):
         self.read_back(dispatcher, tracker, slot, phone)
         return self.accept(slot, phone)
 
+    def take_choice(self, slot: str, value: Any, table: tuple[tuple[str, tuple[str, ...]], ...], label: str,
+                    dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """Take one of a few choices said in words; refused with ``bad_<label>`` and the choices as buttons.
+
+        Args:
+            slot: The slot being asked.
+            value: What the user said.
+            table: Each choice with the words that pick it.
+            label: The text-key prefix of the choices' names (``reason`` → ``reason_lost``…).
+            dispatcher: Sends the explanation.
+            tracker: The conversation.
+
+        """
+        choice = _keyword_choice(str(value or ""), table)
+        if choice is None:
+            language = conversation_language(tracker)
+            names = [text(f"{label}_{value}", language) for value, _ in table]
+            return self.refuse(dispatcher, tracker, slot, f"bad_{label}", [(n, n) for n in names])
+        return self.accept(slot, choice)
+
     def validate_applicant_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
         """Take the applicant's name."""
@@ -330,9 +349,7 @@ class GuidedFormValidation(FormValidationAction, ABC):
         validate = getattr(self, f"validate_{field}", None)
         if validate is not None and new_value and new_value != message:
             silent = CollectingDispatcher()
-            result = validate(new_value, silent, tracker, domain)
-            if hasattr(result, "__await__"):
-                result = await result
+            result = await call_potential_coroutine(validate(new_value, silent, tracker, domain))
             if result.get(field) is not None:
                 return {**result, "confirmed": None, "failed_attempts": 0.0}
         return {field: None, "confirmed": None, "submission_key": None, "failed_attempts": 0.0}
@@ -347,12 +364,7 @@ class ValidateIdCardForm(GuidedFormValidation):
     def validate_id_card_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
         """Take why a new card is needed: expired, lost, damaged or details changed."""
-        reason = _keyword_choice(str(value or ""), _REASONS)
-        if reason is None:
-            language = conversation_language(tracker)
-            choices = [(text(f"reason_{r}", language), text(f"reason_{r}", language)) for r, _ in _REASONS]
-            return self.refuse(dispatcher, tracker, "id_card_reason", "bad_reason", choices)
-        return self.accept("id_card_reason", reason)
+        return self.take_choice("id_card_reason", value, _REASONS, "reason", dispatcher, tracker)
 
     async def validate_collection_office(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -377,12 +389,7 @@ class ValidatePensionCertificationForm(GuidedFormValidation):
     def validate_pension_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
         """Take how to certify: at a hall, by a home visit, or by face recognition."""
-        method = _keyword_choice(str(value or ""), _METHODS)
-        if method is None:
-            language = conversation_language(tracker)
-            choices = [(text(f"method_{m}", language), text(f"method_{m}", language)) for m, _ in _METHODS]
-            return self.refuse(dispatcher, tracker, "pension_method", "bad_method", choices)
-        return self.accept("pension_method", method)
+        return self.take_choice("pension_method", value, _METHODS, "method", dispatcher, tracker)
 
     def validate_home_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> dict[str, Any]:
@@ -441,11 +448,9 @@ class ValidateAppointmentForm(GuidedFormValidation):
             return {"appointment_date": None}
         on_day = [s for s in slots if s.date == spoken.day]
         if not on_day:
-            days = sorted({s.date for s in slots})[:5]
-            choices = [(format_date(d, language), d.isoformat()) for d in days]
             said_day = format_date(spoken.day, language)
             dispatcher.utter_message(text=text("no_slots_on_date", language, date=said_day),
-                                     buttons=[{"title": t, "payload": p} for t, p in choices])
+                                     buttons=day_buttons(slots, language))
             return {"appointment_date": None}
         return self.accept("appointment_date", spoken.day.isoformat(),
                            appointment_part_of_day=spoken.part_of_day)
@@ -497,6 +502,16 @@ async def _validate_office(slot: str, service: str, form: GuidedFormValidation, 
         choices = [(o.name, o.name) for o in offices[:6]]
         return form.refuse(dispatcher, tracker, slot, "bad_office", choices)
     return form.accept(slot, office.id)
+
+
+#: How many days are offered as buttons when asking for a date.
+DAYS_OFFERED = 5
+
+
+def day_buttons(slots: list[Slot], language: Language) -> list[dict[str, str]]:
+    """Buttons for the first days that have free times (the payload is the ISO date)."""
+    days = sorted({slot.date for slot in slots})[:DAYS_OFFERED]
+    return [{"title": format_date(day, language), "payload": day.isoformat()} for day in days]
 
 
 async def offered_times(tracker: Tracker) -> list[Slot]:

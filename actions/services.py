@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.elderly import in_elderly_mode
 from actions.language import conversation_language
 from actions.portal_client import Guide, PortalError, get_guide
 from actions.texts import text
@@ -173,7 +174,7 @@ async def answer_service_question(dispatcher: CollectingDispatcher, tracker: Tra
                                  buttons=aspect_buttons(service_id, guide, language))
         return [SlotSet("service", service_id), SlotSet("more_available", False),
                 SlotSet("guide_cursor", None)]
-    slow = tracker.get_slot("speech_rate") == "slow" or bool(tracker.get_slot("elderly_mode"))
+    slow = in_elderly_mode(tracker)
     return [SlotSet("service", service_id), *_say_aspect(dispatcher, guide, aspect, language, 0, slow)]
 
 
@@ -226,5 +227,5 @@ class ActionContinueGuide(Action):
             dispatcher.utter_message(text=text("guide_unavailable", language))
             return []
         offset = int(cursor.get("offset", 0))
-        slow = tracker.get_slot("speech_rate") == "slow" or bool(tracker.get_slot("elderly_mode"))
+        slow = in_elderly_mode(tracker)
         return _say_aspect(dispatcher, guide, str(cursor.get("aspect")), language, offset, slow)
