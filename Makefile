@@ -7,14 +7,14 @@ SETUP_STAMP := $(VENV)/.requirements.sha256
 # Nothing leaves this machine: no usage telemetry from Rasa.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run test setup system train lint typecheck validate pytest conversations evaluate bench lock clean
+.PHONY: run test setup system browser train lint typecheck validate pytest conversations evaluate bench lock voice-models clean
 
 ## run: set up what is missing, train if the data changed, start every part and chat
 run: setup
 	exec $(PY) -m bot run
 
 ## test: every check: ruff, mypy, rasa data validate, pytest, conversation tests
-test: setup lint typecheck validate train pytest conversations
+test: setup browser lint typecheck validate train pytest conversations
 
 setup: $(SETUP_STAMP) system
 
@@ -24,6 +24,10 @@ $(SETUP_STAMP): requirements.lock scripts/setup-venv.sh
 # System programs for voice (espeak-ng, ffmpeg): installed when missing, instant otherwise.
 system:
 	@bash scripts/setup-system.sh
+
+# Chromium and axe-core for the browser tests of the web pages (only `make test` needs them).
+browser:
+	@bash scripts/setup-browser.sh
 
 train: setup
 	$(PY) -m bot train
@@ -53,6 +57,11 @@ bench: setup train
 	$(PY) -m bench.nlu_accuracy
 	$(PY) -m bench.turn_latency
 	$(PY) -m bench.training_time
+
+## voice-models: download, verify (SHA-256) and unpack the small Vosk models into var/voice-models
+# (offline kiosk: make voice-models ARGS="--from-dir DIR"; see scripts/voice_models.py)
+voice-models:
+	python3 scripts/voice_models.py $(ARGS)
 
 ## lock: re-pin requirements.lock from requirements.in in a scratch environment
 lock:

@@ -116,7 +116,9 @@ class ActionDetectLanguage(Action):
         if find_input_problem(text) is not None:
             return []  # unreadable: no evidence of a language
         if intent == "change_language":  # typed, or a command such as Telegram's /language
-            named = None if is_button_payload(text) else requested_language(text)
+            chosen = (tracker.latest_message.get("metadata") or {}).get("language")  # a channel's own switch
+            named = chosen if chosen in ("zh", "en") else (
+                None if is_button_payload(text) else requested_language(text))
             language: Optional[str] = named or other_language(current)
         elif is_button_payload(text):
             return []  # a button's payload says nothing about the user's language

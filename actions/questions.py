@@ -8,7 +8,7 @@ validation uses, in the conversation's language.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -19,6 +19,10 @@ from actions.services import COMMON_SERVICES
 from actions.texts import text
 from bot.language import Language
 from bot.services import catalogue
+
+#: Kinds of answer a question can expect (see ``AskQuestion.expects``).
+DIGITS = "digits"
+YES_NO = "yes_no"
 
 #: Choices offered as buttons; the payload is the title, which the validation understands.
 REASONS = ("expired", "lost", "damaged", "info_changed")
@@ -36,6 +40,10 @@ class AskQuestion(Action, ABC):
     def name(self) -> str:
         return f"action_ask_{self.asks_for}"
 
+    #: What kind of answer fits, for channels that listen (``digits``, ``yes_no``), or None.
+    #: Sent as a custom message ``{"expects": ...}``; the kiosk narrows recognition to it.
+    expects: Optional[str] = None
+
     def choices(self, language: Language) -> list[str]:
         """Return the button titles offered with the question (none by default)."""
         return []
@@ -46,6 +54,8 @@ class AskQuestion(Action, ABC):
         language = conversation_language(tracker)
         buttons = [{"title": title, "payload": title} for title in self.choices(language)]
         dispatcher.utter_message(text=text(f"ask_{self.asks_for}", language), buttons=buttons)
+        if self.expects:
+            dispatcher.utter_message(json_message={"expects": self.expects})
         return []
 
 
@@ -69,18 +79,21 @@ class AskIdNumber(AskQuestion):
     """The applicant's resident ID number."""
 
     asks_for = "id_number"
+    expects = DIGITS
 
 
 class AskPhone(AskQuestion):
     """A mobile number to reach the applicant."""
 
     asks_for = "phone"
+    expects = DIGITS
 
 
 class AskStatusPhone(AskQuestion):
     """The mobile number given in the application being checked."""
 
     asks_for = "application_status_form_phone"
+    expects = DIGITS
 
 
 class AskPensionMethod(AskQuestion):
@@ -114,6 +127,7 @@ class AskApplicationNo(AskQuestion):
     """The number of the application to check."""
 
     asks_for = "application_no"
+    expects = DIGITS
 
 
 class AskProxyName(AskQuestion):
@@ -126,12 +140,14 @@ class AskProxyPhone(AskQuestion):
     """The proxy applicant's mobile number."""
 
     asks_for = "proxy_phone"
+    expects = DIGITS
 
 
 class AskProxyConsent(AskQuestion):
     """Whether the elder agrees to the proxy application."""
 
     asks_for = "proxy_consent"
+    expects = YES_NO
 
     def choices(self, language: Language) -> list[str]:
         """Offer yes (the payload is the title, which the validation understands)."""

@@ -97,6 +97,15 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
             public_url=f"{settings.rasa_url}/webhooks/rest/webhook",
             log_path=logs / "rasa.log",
         ),
+        Part(
+            name="web pages",
+            command=[python, "-m", "web", "--host", settings.host, "--port", str(settings.web_port)],
+            health_url=f"{settings.web_url}/health",
+            public_url=f"{settings.web_url}/kiosk/",
+            log_path=logs / "web.log",
+            env={"RASA_PORT": str(settings.rasa_port), "HOST": settings.host,
+                 "DATA_DIR": str(settings.data_dir)},
+        ),
         *telegram,
     ]
 

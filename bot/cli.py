@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 from bot.settings import Settings, get_settings
 
 NOT_YET = 3  # exit code of verbs whose part is not built yet
-VOICE_UNAVAILABLE = 2  # exit code of say/transcribe when speech is not installed
+VOICE_UNAVAILABLE = 2  # exit code of say/transcribe/kiosk when speech (or a microphone) is not installed
 
 
 def _not_yet(name: str) -> int:
@@ -37,11 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", help="model file (default: the current model)")
     evaluate.add_argument("--report", help="also write the figures and every miss to this JSON file")
 
-    kiosk = verbs.add_parser("kiosk", help="voice kiosk on a microphone, or one recorded utterance")
-    kiosk.add_argument("--wav", help="a recorded utterance to run through the kiosk")
+    kiosk = verbs.add_parser(
+        "kiosk", help="voice kiosk: listen on the microphone and answer aloud (speak to interrupt)",
+        description="Without --wav: listen on the default microphone, show what is heard, ask the "
+                    "assistant and speak its answer slowly through the loudspeaker; speaking while "
+                    "it answers interrupts it. Ctrl-C stops. With --wav: run one recorded utterance "
+                    "through the same path and write the spoken answer to a WAV file.")
+    kiosk.add_argument("--wav", metavar="FILE", help="a recorded utterance to run through the kiosk "
+                                                     "instead of the microphone")
     kiosk.add_argument("--out", default="kiosk-reply.wav",
                        help="where to write the spoken reply (with --wav)")
-    kiosk.add_argument("--lang", choices=["zh", "en"], default="zh")
+    kiosk.add_argument("--lang", choices=["zh", "en"], default="zh",
+                       help="the language spoken to the kiosk and answered in")
 
     say = verbs.add_parser("say", help="speak a text as the kiosk would, into a WAV file")
     say.add_argument("text")
@@ -89,6 +96,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from voice.kiosk import kiosk_wav_command
 
         return kiosk_wav_command(Path(args.wav), args.lang, Path(args.out), settings)
+    if args.verb == "kiosk":
+        from voice.microphone import kiosk_microphone_command
+
+        return kiosk_microphone_command(args.lang, settings)
     if args.verb == "operator":
         from bot.operator_cli import operator_command
 

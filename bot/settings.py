@@ -70,6 +70,11 @@ class Settings:
     startup_timeout: float = 300.0
 
     @property
+    def web_url(self) -> str:
+        """Base URL of the web pages (the kiosk page)."""
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
     def rasa_url(self) -> str:
         """Base URL of the Rasa server."""
         return f"http://{self.host}:{self.rasa_port}"

@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
 # Make sure the system programs that voice needs are there: espeak-ng (the
-# speech engine pyttsx3 drives, with its shared library libespeak-ng) and
-# ffmpeg (decoding Telegram OGG/Opus voice notes, encoding spoken replies).
+# speech engine pyttsx3 drives, with its shared library libespeak-ng), ffmpeg
+# (decoding Telegram OGG/Opus voice notes, encoding spoken replies) and the
+# PortAudio library libportaudio2 (the kiosk's microphone and loudspeaker,
+# through the sounddevice package).
 # Installs them with apt when missing and running as root; otherwise prints the
 # command to run. Does nothing, quickly, when everything is present.
 set -euo pipefail
 
-PACKAGES=(espeak-ng ffmpeg)
+PACKAGES=(espeak-ng ffmpeg libportaudio2)
 
-has_espeak_library() {
-  if command -v ldconfig >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libespeak-ng\.so\.1'; then
+# has_library NAME: whether the shared library NAME (e.g. libespeak-ng.so.1) is installed.
+has_library() {
+  local pattern=${1//./\\.}
+  if command -v ldconfig >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q "$pattern"; then
     return 0
   fi
   local dir
   for dir in /usr/lib /usr/lib64 /usr/local/lib /usr/lib/*-linux-gnu; do
-    if [ -e "$dir/libespeak-ng.so.1" ]; then return 0; fi
+    if [ -e "$dir/$1" ]; then return 0; fi
   done
   return 1
 }
 
 missing() {
   command -v espeak-ng >/dev/null 2>&1 || echo "espeak-ng"
-  has_espeak_library || echo "libespeak-ng"
+  has_library libespeak-ng.so.1 || echo "libespeak-ng"
   command -v ffmpeg >/dev/null 2>&1 || echo "ffmpeg"
+  has_library libportaudio.so.2 || echo "libportaudio2"
 }
 
 absent=$(missing)
@@ -39,12 +44,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing system programs for voice: $(echo "$absent" | tr '\n' ' ')" >&2
-  echo "This is not a Debian/Ubuntu system: install espeak-ng (with libespeak-ng) and ffmpeg" \
-       "with the system's package manager, then run the command again." >&2
+  echo "This is not a Debian/Ubuntu system: install espeak-ng (with libespeak-ng), ffmpeg and" \
+       "PortAudio (libportaudio2) with the system's package manager, then run the command again." >&2
   exit 1
 fi
 
-echo "Installing ${PACKAGES[*]} (speech synthesis and audio conversion)..."
+echo "Installing ${PACKAGES[*]} (speech synthesis, audio conversion, microphone and loudspeaker)..."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
@@ -54,4 +59,4 @@ if [ -n "$absent" ]; then
   echo "Still missing after installing ${PACKAGES[*]}: $(echo "$absent" | tr '\n' ' ')" >&2
   exit 1
 fi
-echo "espeak-ng and ffmpeg are ready."
+echo "espeak-ng, ffmpeg and PortAudio are ready."

@@ -55,11 +55,16 @@ class RunningAssistant:
     portal_port: int = 0
     data_dir: Path = PROJECT_DIR / "var"
     telegram: FakeBotApi | None = None
+    web_port: int = 0
     output: list[str] = field(default_factory=list)
 
     @property
     def portal_url(self) -> str:
         return f"http://127.0.0.1:{self.portal_port}/api/v1"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def portal_database(self) -> Path:
@@ -106,11 +111,11 @@ class RunningAssistant:
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     """The assistant as `make run` starts it, on free ports and a scratch data folder."""
-    rasa_port, action_port, portal_port = free_port(), free_port(), free_port()
+    rasa_port, action_port, portal_port, web_port = free_port(), free_port(), free_port(), free_port()
     data_dir = tmp_path_factory.mktemp("var")
     telegram = FakeBotApi().start()  # `make run` starts the Telegram connector when a token is set
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
-           "PORTAL_PORT": str(portal_port), "PORTAL_API_TOKEN": PORTAL_TOKEN,
+           "PORTAL_PORT": str(portal_port), "WEB_PORT": str(web_port), "PORTAL_API_TOKEN": PORTAL_TOKEN,
            # Failure tests make the real portal slow or fail on demand.
            "PORTAL_FAULT_INJECTION": "1",
            # Operators answer live at any hour (the after-hours path has its own tests).
@@ -125,7 +130,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir), telegram)
+    running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir), telegram,
+                               web_port)
     ready = threading.Event()
 
     def read_output() -> None:

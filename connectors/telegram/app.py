@@ -33,9 +33,9 @@ from telegram.ext import (
 from bot.handoff import HandoffDesk
 from bot.language import detect_language
 from bot.settings import Settings
+from connectors.assistant_client import AssistantUnavailable, RasaClient, Reply
+from connectors.operator_replies import deliver_operator_replies
 from connectors.telegram.chats import Chat, Chats
-from connectors.telegram.outbox import deliver_operator_replies
-from connectors.telegram.rasa import AssistantUnavailable, RasaClient, Reply
 from connectors.telegram.render import big_keyboard, inline_keyboard, split_message
 from connectors.telegram.speech import Speech, SpeechProblem
 from connectors.telegram.texts import say
@@ -252,7 +252,7 @@ class TelegramConnector:
         """Send one user message to the assistant and show (and maybe speak) its answer."""
         await with_retries(lambda: context.bot.send_chat_action(chat.chat_id, ChatAction.TYPING))
         try:
-            replies = await self.rasa.send(chat.chat_id, message)
+            replies = await self.rasa.send(chat.sender, message, "telegram")
         except AssistantUnavailable as error:
             logger.warning("The assistant did not answer: %s", error)
             await self._send_text(chat, context, say("assistant_busy", chat.language))
@@ -334,13 +334,13 @@ def build_application(settings: Settings, connector: TelegramConnector
         await register_commands(app.bot)
         desk = HandoffDesk.from_settings(settings)
 
-        async def send(chat_id: int, text: str) -> None:
+        async def deliver(sender: str, name: str, reply: str) -> bool:
+            chat_id = int(sender.split("-", 1)[1])
+            text = say("operator_says", connector.chats.get(chat_id).language, name=name, text=reply)
             await with_retries(lambda: app.bot.send_message(chat_id, text))
+            return True
 
-        def format_reply(chat_id: int, name: str, reply: str) -> str:
-            return say("operator_says", connector.chats.get(chat_id).language, name=name, text=reply)
-
-        app.create_task(deliver_operator_replies(desk, send, format_reply))
+        app.create_task(deliver_operator_replies(desk, "telegram", deliver))
         if not await connector.rasa.wait_until_ready():
             logger.warning("The assistant is not answering yet; until it does, messages get a 'busy' reply")
 

@@ -13,6 +13,11 @@ from connectors.telegram.render import ButtonMemory
 logger = logging.getLogger(__name__)
 
 
+def sender_id(chat_id: int) -> str:
+    """Return the conversation id of a Telegram chat (the tracker's sender id)."""
+    return f"telegram-{chat_id}"
+
+
 @dataclass
 class Chat:
     """One Telegram chat."""
@@ -24,6 +29,11 @@ class Chat:
     buttons: ButtonMemory = field(default_factory=ButtonMemory)
     #: Messages of one chat are handled one at a time, in the order they came.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def sender(self) -> str:
+        """The conversation id the assistant knows this chat by."""
+        return sender_id(self.chat_id)
 
 
 class Chats:

@@ -11,7 +11,7 @@ from typing import Optional
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from connectors.telegram.rasa import Button
+from connectors.assistant_client import Button
 
 #: Telegram's limit on one message's text.
 MESSAGE_LIMIT = 4096

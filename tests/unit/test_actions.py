@@ -140,3 +140,15 @@ async def test_the_language_command_toggles_the_language() -> None:
     assert events == [{"event": "slot", "name": "language", "value": "en", "timestamp": None}]
     payload = _tracker("/greet", "greet", "en")
     assert await ActionDetectLanguage().run(CollectingDispatcher(), payload, DOMAIN) == []
+
+
+async def test_a_channels_own_language_switch_names_the_language() -> None:
+    tracker = _tracker("/change_language", "change_language", "zh")
+    tracker.latest_message["metadata"] = {"language": "zh", "channel": "kiosk"}
+    assert await ActionDetectLanguage().run(CollectingDispatcher(), tracker, DOMAIN) == []  # already zh
+    tracker.latest_message["metadata"] = {"language": "en"}
+    events = await ActionDetectLanguage().run(CollectingDispatcher(), tracker, DOMAIN)
+    assert events[0]["value"] == "en"
+    tracker.latest_message["metadata"] = {"language": "fr"}  # not one of ours: toggles as before
+    events = await ActionDetectLanguage().run(CollectingDispatcher(), tracker, DOMAIN)
+    assert events[0]["value"] == "en"

@@ -1,10 +1,14 @@
-"""The connector's way to the assistant: Rasa's REST channel, one sender id per chat."""
+"""The channels' way to the assistant: Rasa's REST channel, one sender id per conversation.
+
+Telegram and the kiosk page both talk to the same assistant through this
+client, so a conversation behaves the same on every channel.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import aiohttp
 
@@ -43,11 +47,6 @@ class Reply:
                    custom=custom if isinstance(custom, dict) else {})
 
 
-def sender_id(chat_id: int) -> str:
-    """Return the conversation id of a Telegram chat (the tracker's sender id)."""
-    return f"telegram-{chat_id}"
-
-
 class RasaClient:
     """Sends user messages to the REST channel and returns the replies."""
 
@@ -56,8 +55,16 @@ class RasaClient:
         self.webhook = rasa_url.rstrip("/") + "/webhooks/rest/webhook"
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(self, chat_id: int, message: str) -> list[Reply]:
-        """Send one message of a chat; return what the assistant answered.
+    async def send(self, sender: str, message: str, channel: str,
+                   metadata: Optional[dict[str, Any]] = None) -> list[Reply]:
+        """Send one message of a conversation; return what the assistant answered.
+
+        Args:
+            sender: The conversation id (the tracker's sender id), e.g. ``telegram-42``.
+            message: What the user said, typed or pressed (a button's payload).
+            channel: The channel's name, passed to the assistant as metadata.
+            metadata: More for the assistant, e.g. ``{"language": "en"}`` with a
+                language switch the channel made itself.
 
         Raises:
             AssistantUnavailable: No usable answer.
@@ -65,7 +72,7 @@ class RasaClient:
         """
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPLY_TIMEOUT))
-        body = {"sender": sender_id(chat_id), "message": message, "metadata": {"channel": "telegram"}}
+        body = {"sender": sender, "message": message, "metadata": {**(metadata or {}), "channel": channel}}
         try:
             async with self._session.post(self.webhook, json=body) as response:
                 if response.status != 200:

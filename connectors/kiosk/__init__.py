@@ -1,0 +1,1 @@
+"""The voice kiosk's web channel: a touch-screen page that listens, shows big text and speaks slowly."""

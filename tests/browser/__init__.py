@@ -1,0 +1,1 @@
+"""Browser tests: a headless Chromium driver and accessibility audits for pages served on loopback."""

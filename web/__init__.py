@@ -1,0 +1,1 @@
+"""The web pages on port 8080: the voice kiosk page (and, under ``/operator``, the operator console)."""
