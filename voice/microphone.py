@@ -37,9 +37,12 @@ sound system's echo cancellation (PipeWire/PulseAudio ``echo-cancel``) avoids.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable, Optional, Protocol, TextIO
@@ -265,7 +268,7 @@ class MicrophoneKiosk:
 
     def _remember(self, chunk: bytes) -> None:
         self._preroll.append(chunk)
-        self._preroll_seconds += len(chunk) / (SAMPLE_WIDTH * SAMPLE_RATE)
+        self._preroll_seconds += self._seconds(chunk)
         while self._preroll and self._preroll_seconds - self._seconds(self._preroll[0]) >= PREROLL_SECONDS:
             self._preroll_seconds -= self._seconds(self._preroll.popleft())
 
@@ -562,9 +565,26 @@ def kiosk_microphone_command(language: str, settings: Settings, out: TextIO = sy
         return 0
 
 
+@contextlib.contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold Ctrl-C back until the block is done (vosk leaves a half-built model behind otherwise)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
 def _run_microphone_kiosk(language: str, settings: Settings, out: TextIO) -> int:
     try:
-        recognizer = require_recognizer(language, settings)
+        with _interrupt_after():
+            recognizer = require_recognizer(language, settings)
     except VoiceUnavailable as error:
         print(f"{error.message()}\n({error.detail})", file=sys.stderr)
         return VOICE_UNAVAILABLE

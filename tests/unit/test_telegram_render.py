@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import Settings
-from connectors.telegram.app import file_base_url, webhook_secret
 from connectors.assistant_client import Button, Reply
+from connectors.telegram.app import file_base_url, webhook_secret
 from connectors.telegram.chats import sender_id
 from connectors.telegram.render import REMEMBERED_BUTTONS, ButtonMemory, label, split_message
 
