@@ -67,6 +67,10 @@ class Settings:
     vosk_model_en: Optional[str] = None
     data_dir: Path = PROJECT_DIR / "var"
     models_dir: Path = PROJECT_DIR / "models"
+    #: The folder operators annotate and retrain: config.yml, domain.yml and data/ (the project's own).
+    assistant_dir: Path = PROJECT_DIR
+    operator_database_url: str = ""
+    operator_session_minutes: int = 30
     startup_timeout: float = 300.0
 
     @property
