@@ -27,32 +27,11 @@ missing() {
   has_cjk_font || echo "fonts-noto-cjk"
 }
 
-absent=$(missing)
-if [ -n "$absent" ]; then
-  install_command="apt-get update && apt-get install -y --no-install-recommends ${PACKAGES[*]}"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Missing system packages for the browser tests: $(echo "$absent" | tr '\n' ' ')" >&2
-    echo "Install them as root, then run the command again:" >&2
-    echo "  sudo sh -c '$install_command'" >&2
-    exit 1
-  fi
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "Missing system packages for the browser tests: $(echo "$absent" | tr '\n' ' ')" >&2
-    echo "This is not a Debian/Ubuntu system: install Chromium (as $CHROMIUM) and a CJK font" \
-         "with the system's package manager, then run the command again." >&2
-    exit 1
-  fi
-  echo "Installing ${PACKAGES[*]} (headless browser tests)..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-  absent=$(missing)
-  if [ -n "$absent" ]; then
-    echo "Still missing after installing ${PACKAGES[*]}: $(echo "$absent" | tr '\n' ' ')" >&2
-    exit 1
-  fi
-  echo "Chromium and the CJK fonts are ready."
-fi
+# shellcheck source=scripts/apt-install.sh
+source scripts/apt-install.sh
+install_missing "the browser tests (headless Chromium, Chinese fonts)" \
+  "install Chromium (as $CHROMIUM) and a CJK font with the system's package manager, then run the command again." \
+  "${PACKAGES[@]}"
 
 if [ ! -f "$AXE" ] || [ "$LOCK" -nt "$AXE" ]; then
   if ! command -v npm >/dev/null 2>&1; then

@@ -30,33 +30,8 @@ missing() {
   has_library libportaudio.so.2 || echo "libportaudio2"
 }
 
-absent=$(missing)
-if [ -z "$absent" ]; then
-  exit 0
-fi
-
-install_command="apt-get update && apt-get install -y --no-install-recommends ${PACKAGES[*]}"
-if [ "$(id -u)" -ne 0 ]; then
-  echo "Missing system programs for voice: $(echo "$absent" | tr '\n' ' ')" >&2
-  echo "Install them as root, then run the command again:" >&2
-  echo "  sudo sh -c '$install_command'" >&2
-  exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Missing system programs for voice: $(echo "$absent" | tr '\n' ' ')" >&2
-  echo "This is not a Debian/Ubuntu system: install espeak-ng (with libespeak-ng), ffmpeg and" \
-       "PortAudio (libportaudio2) with the system's package manager, then run the command again." >&2
-  exit 1
-fi
-
-echo "Installing ${PACKAGES[*]} (speech synthesis, audio conversion, microphone and loudspeaker)..."
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-
-absent=$(missing)
-if [ -n "$absent" ]; then
-  echo "Still missing after installing ${PACKAGES[*]}: $(echo "$absent" | tr '\n' ' ')" >&2
-  exit 1
-fi
-echo "espeak-ng, ffmpeg and PortAudio are ready."
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+install_missing "voice (speech synthesis, audio conversion, microphone and loudspeaker)" \
+  "install espeak-ng (with libespeak-ng), ffmpeg and PortAudio (libportaudio2) with the system's package manager, then run the command again." \
+  "${PACKAGES[@]}"
