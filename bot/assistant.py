@@ -3,7 +3,9 @@
 Trains a model if the training inputs changed, starts the action server and
 the Rasa server (and the other parts as they are added), waits until all are
 healthy, then opens a chat in the terminal (when stdin is one) or serves until
-Ctrl-C / SIGTERM.
+Ctrl-C / SIGTERM. The Rasa server starts with the model operators deployed
+last (``DATA_DIR/operator/deployments.json``) while it is still in the models
+folder, so a restart keeps what they deployed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ def write_run_endpoints(settings: Settings) -> Path:
     return path
 
 
+def model_to_serve(settings: Settings, trained: Path) -> Path:
+    """Return the model the Rasa server starts with.
+
+    Args:
+        settings: Where the models and the deployment history are.
+        trained: The model trained from the current inputs.
+
+    Returns:
+        The model operators deployed (or rolled back to) last, if it is still in
+        the models folder; otherwise ``trained``.
+
+    """
+    from bot.operators.models import last_deployed_model
+
+    deployed = last_deployed_model(settings)
+    if deployed is None:
+        return trained
+    print(f"Serving the model operators deployed last: {deployed.name}"
+          + ("" if deployed == trained else f" (instead of {trained.name}, trained from the current data)"),
+          flush=True)
+    return deployed
+
+
 #: The portal is a separate service: when it stops, the assistant keeps serving
 #: (telling citizens to try again later) and starts it again after this many seconds.
 PORTAL_RESTART_SECONDS = 5.0
@@ -48,7 +73,7 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
     python = sys.executable
     logs = settings.data_dir / "logs"
     rasa_command = [
-        python, "-m", "rasa", "run", "--enable-api", "--interface", settings.host,
+        python, "-m", "bot.rasa_server", "run", "--enable-api", "--interface", settings.host,
         "--port", str(settings.rasa_port), "--model", str(model), "--endpoints", str(endpoints),
         "--credentials", str(PROJECT_DIR / "credentials.yml"),
     ]
@@ -123,10 +148,11 @@ def run(settings: Settings, chat: bool) -> int:
     """
     raise_on_signals()
     try:
-        model = train(settings.models_dir)
+        model = train(settings.models_dir, project=settings.assistant_dir)
     except RuntimeError as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 1
+    model = model_to_serve(settings, model)
     supervisor = Supervisor(build_parts(settings, model, write_run_endpoints(settings)),
                             settings.startup_timeout)
     try:

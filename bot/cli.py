@@ -10,13 +10,7 @@ from typing import Optional, Sequence
 
 from bot.settings import Settings, get_settings
 
-NOT_YET = 3  # exit code of verbs whose part is not built yet
 VOICE_UNAVAILABLE = 2  # exit code of say/transcribe/kiosk when speech (or a microphone) is not installed
-
-
-def _not_yet(name: str) -> int:
-    print(f"`{name}` is not yet available in this version of the assistant.", file=sys.stderr)
-    return NOT_YET
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     operator = verbs.add_parser("operator", help="handoffs to a person; review, annotate, retrain, deploy")
     operator.add_argument("rest", nargs=argparse.REMAINDER,
-                          help="handoffs | show N | take N --as NAME | reply N TEXT --as NAME | hand-back N")
+                          help="handoffs | show N | take N --as NAME | reply N TEXT --as NAME | "
+                               "hand-back N | add-account NAME | passwd NAME | review [filters] | "
+                               "conversation SENDER | annotate TEXT --intent I --as NAME | annotations | "
+                               "undo ID --as NAME | log | retrain | evaluate | deploy | rollback | models "
+                               "(python -m bot operator --help)")
     return parser
 
 
@@ -79,7 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from bot.training import train
 
         try:
-            train(settings.models_dir, force=args.force)
+            train(settings.models_dir, force=args.force, project=settings.assistant_dir)
         except RuntimeError as error:
             print(f"Error: {error}", file=sys.stderr)
             return 1
@@ -104,7 +102,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from bot.operator_cli import operator_command
 
         return operator_command(args.rest, settings)
-    return _not_yet(args.verb)
+    raise AssertionError(f"unhandled verb {args.verb}")  # argparse only lets known verbs through
 
 
 def say_command(text: str, language: str, out: Path, elderly: bool = False) -> int:

@@ -175,7 +175,8 @@ def evaluate_command(settings: Settings, model: Optional[str], report: Optional[
     """`python -m bot evaluate`: print the figures for a model (default: the current one)."""
     from bot.training import current_model, latest_model
 
-    path = Path(model) if model else (current_model(settings.models_dir) or latest_model(settings.models_dir))
+    current = current_model(settings.models_dir, settings.assistant_dir)
+    path = Path(model) if model else (current or latest_model(settings.models_dir))
     if path is None or not path.is_file():
         print("No model found: run `python -m bot train` first.", file=sys.stderr)
         return 1

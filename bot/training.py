@@ -4,12 +4,18 @@ The inputs of a model are the config, the domain, the training data and the
 code and word lists the NLU pipeline reads (``bot/nlu``, ``bot/lexicon``). Their
 fingerprint is stored beside the models; an unchanged fingerprint means the
 current model is reused.
+
+The config, domain and data come from the assistant folder (the ``project``
+argument: ``settings.assistant_dir``, the folder operators annotate and
+retrain; by default this project); the code and word lists always come from
+this project, whose custom NLU components the config names.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,26 +23,38 @@ from typing import Iterable, Optional
 
 from bot.settings import PROJECT_DIR
 
-#: Files and folders (relative to the project) a model is trained from.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/lexicon", "bot/nlu",
-                   "bot/services.py", "bot/input_check.py", "bot/catalogue.yml", "requirements.lock")
+#: Files and folders of the assistant folder (config, domain, data) a model is trained from.
+PROJECT_INPUTS = ("config.yml", "domain.yml", "data")
+#: Code and word lists (relative to this project) the NLU pipeline reads.
+CODE_INPUTS = ("bot/lexicon", "bot/nlu", "bot/services.py", "bot/input_check.py", "bot/catalogue.yml",
+               "requirements.lock")
+#: Everything a model is trained from (relative to the assistant folder, then to this project).
+TRAINING_INPUTS = PROJECT_INPUTS + CODE_INPUTS
 FINGERPRINT_FILE = "fingerprint.json"
 
 
-def _input_files(project: Path) -> Iterable[Path]:
-    for name in TRAINING_INPUTS:
-        path = project / name
-        if path.is_file():
-            yield path
-        elif path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+def _input_files(project: Path) -> Iterable[tuple[Path, Path]]:
+    """Yield ``(root, file)`` for every input file: the project's inputs first, then the code's."""
+    for root, names in ((project, PROJECT_INPUTS), (PROJECT_DIR, CODE_INPUTS)):
+        for name in names:
+            path = root / name
+            if path.is_file():
+                yield root, path
+            elif path.is_dir():
+                yield from ((root, p) for p in sorted(path.rglob("*"))
+                            if p.is_file() and "__pycache__" not in p.parts)
 
 
 def training_fingerprint(project: Path = PROJECT_DIR) -> str:
-    """Return a hash of everything a model is trained from."""
+    """Return a hash of everything a model is trained from.
+
+    Args:
+        project: The assistant folder holding the config, domain and data.
+
+    """
     digest = hashlib.sha256()
-    for path in _input_files(project):
-        digest.update(str(path.relative_to(project)).encode())
+    for root, path in _input_files(project):
+        digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
@@ -70,7 +88,7 @@ def train(models_dir: Path, force: bool = False, project: Path = PROJECT_DIR) ->
     Args:
         models_dir: Where models and the fingerprint record are kept.
         force: Train even when the current model is up to date.
-        project: The project folder holding the config, domain and data.
+        project: The assistant folder holding the config, domain and data (``settings.assistant_dir``).
 
     Returns:
         The model trained from the current inputs.
@@ -88,7 +106,9 @@ def train(models_dir: Path, force: bool = False, project: Path = PROJECT_DIR) ->
     command = [sys.executable, "-m", "rasa", "train", "--force", "--out", str(models_dir),
                "--config", "config.yml", "--domain", "domain.yml", "--data", "data"]
     print("Training a new model (a few minutes)...", flush=True)
-    result = subprocess.run(command, cwd=project)
+    # The config names this project's NLU components: importable wherever the assistant folder is.
+    python_path = os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(command, cwd=project, env={**os.environ, "PYTHONPATH": python_path})
     model = latest_model(models_dir)
     if result.returncode != 0 or model is None:
         raise RuntimeError(f"training failed (exit code {result.returncode})")

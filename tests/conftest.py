@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from bot.training import FINGERPRINT_FILE, current_model
 from tests.telegram_server import FakeBotApi
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +58,8 @@ class RunningAssistant:
     data_dir: Path = PROJECT_DIR / "var"
     telegram: FakeBotApi | None = None
     web_port: int = 0
+    assistant_dir: Path = PROJECT_DIR
+    models_dir: Path = PROJECT_DIR / "models"
     output: list[str] = field(default_factory=list)
 
     @property
@@ -108,14 +112,38 @@ class RunningAssistant:
         return dict(result)
 
 
+def copy_of_the_assistant(folder: Path) -> tuple[Path, Path]:
+    """A copy of the config, domain and training data, and a models folder with the current model.
+
+    Returns:
+        The assistant folder and the models folder.
+
+    """
+    assistant_dir, models_dir = folder / "assistant", folder / "models"
+    assistant_dir.mkdir()
+    models_dir.mkdir()
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy2(PROJECT_DIR / name, assistant_dir / name)
+    shutil.copytree(PROJECT_DIR / "data", assistant_dir / "data")
+    model = current_model(PROJECT_DIR / "models")
+    if model is not None:  # `make test` trained it already: reuse it rather than train again
+        shutil.copy2(model, models_dir / model.name)
+        shutil.copy2(PROJECT_DIR / "models" / FINGERPRINT_FILE, models_dir / FINGERPRINT_FILE)
+    return assistant_dir, models_dir
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     """The assistant as `make run` starts it, on free ports and a scratch data folder."""
     rasa_port, action_port, portal_port, web_port = free_port(), free_port(), free_port(), free_port()
     data_dir = tmp_path_factory.mktemp("var")
+    # Operators annotate and retrain a copy of the assistant, never the project's own data.
+    assistant_dir, models_dir = copy_of_the_assistant(tmp_path_factory.mktemp("assistant"))
     telegram = FakeBotApi().start()  # `make run` starts the Telegram connector when a token is set
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
-           "PORTAL_PORT": str(portal_port), "WEB_PORT": str(web_port), "PORTAL_API_TOKEN": PORTAL_TOKEN,
+           "PORTAL_PORT": str(portal_port), "WEB_PORT": str(web_port),
+           "ASSISTANT_DIR": str(assistant_dir), "MODELS_DIR": str(models_dir),
+           "PORTAL_API_TOKEN": PORTAL_TOKEN,
            # Failure tests make the real portal slow or fail on demand.
            "PORTAL_FAULT_INJECTION": "1",
            # Operators answer live at any hour (the after-hours path has its own tests).
@@ -131,7 +159,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
         start_new_session=True,
     )
     running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir), telegram,
-                               web_port)
+                               web_port, assistant_dir, models_dir)
     ready = threading.Event()
 
     def read_output() -> None:

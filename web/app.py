@@ -2,6 +2,8 @@
 
 - ``/`` and ``/kiosk/`` — the voice kiosk page for touch screens and tablets
   (``connectors/kiosk``);
+- ``/operator/`` — the operator console: review, annotate, retrain, evaluate,
+  deploy and roll back (``web/operator``), behind a login;
 - ``/health`` — liveness for the supervisor and load balancers.
 """
 
@@ -12,11 +14,14 @@ import contextlib
 import logging
 from typing import AsyncIterator, Optional
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.settings import Settings
 from connectors.kiosk.service import KioskService, kiosk_router, kiosk_static
+from web.operator.html import page
+from web.operator.routes import Console, operator_router, operator_static
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +37,11 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings, kiosk: Optional[KioskService] = None) -> FastAPI:
+def create_app(settings: Settings, kiosk: Optional[KioskService] = None,
+               console: Optional[Console] = None) -> FastAPI:
     """Build the web application for the settings."""
     service = kiosk or KioskService(settings)
+    console = console or Console(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +68,17 @@ def create_app(settings: Settings, kiosk: Optional[KioskService] = None) -> Fast
     async def health() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def kind_errors(request: Request, error: StarletteHTTPException) -> HTMLResponse | JSONResponse:
+        if request.url.path.startswith("/operator"):
+            return HTMLResponse(page("出错了 Something went wrong", None, error=str(error.detail)),
+                                status_code=error.status_code)
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
     app.include_router(kiosk_router(service))
     app.mount("/kiosk/static", kiosk_static(), name="kiosk-static")
+    app.include_router(operator_router(console))
+    app.mount("/operator/static", operator_static(), name="operator-static")
     app.state.kiosk = service
+    app.state.console = console
     return app

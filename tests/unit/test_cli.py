@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import NOT_YET, VOICE_UNAVAILABLE, build_parser, main
+from bot.cli import VOICE_UNAVAILABLE, build_parser, main
 from tests.unit.voice_helpers import KO_MODEL
 from voice.audio import decode_to_pcm16k, duration_seconds, is_silent, wav_to_pcm
 from voice.recognition import NOT_INSTALLED_MESSAGE
@@ -18,12 +18,6 @@ def test_help_lists_every_verb_of_the_contract(capsys: pytest.CaptureFixture[str
     shown = capsys.readouterr().out
     for verb in SPEC_VERBS:
         assert verb in shown
-
-
-@pytest.mark.parametrize("argv", [["operator", "review"]])
-def test_verbs_of_parts_not_built_yet_say_so(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == NOT_YET
-    assert "not yet available" in capsys.readouterr().err
 
 
 def test_an_unknown_verb_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from actions.forms import CHINA_TIME
 from actions.handoff import next_opening, say_when
 from actions.portal_client import Office, OpeningHours
 from bot.handoff import HandoffDesk, HandoffError, channel_of_sender
-from bot.operator_cli import NOT_YET, operator_command
+from bot.operator_cli import operator_command
 from bot.settings import Settings
 
 
@@ -98,4 +98,3 @@ def test_operator_command_line(desk: HandoffDesk, capsys: pytest.CaptureFixture[
     assert "citizen: 转人工" in shown and "operator 小王: 您好" in shown
     assert operator_command(["hand-back", str(opened.id)], settings, desk) == 0
     assert operator_command(["hand-back", str(opened.id)], settings, desk) == 1
-    assert operator_command(["review"], settings, desk) == NOT_YET

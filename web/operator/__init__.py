@@ -1,0 +1,1 @@
+"""The operator console (``/operator`` on the web port): review, annotate, retrain, evaluate, deploy."""
