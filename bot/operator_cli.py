@@ -39,6 +39,7 @@ from bot.operators.accounts import AccountError, Accounts
 from bot.operators.annotations import AnnotationError, Annotations
 from bot.operators.model_commands import add_model_commands, run_model_command
 from bot.operators.review import CHANNELS, ConversationLog, ReviewFilter
+from bot.retention import delete_old_conversations
 from bot.settings import Settings
 
 #: Exit code when ``--as`` names no operator account, or a required choice is missing.
@@ -98,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--as", dest="operator", required=True, help="your operator account")
     log = actions.add_parser("log", help="the change log, newest first")
     log.add_argument("--limit", type=int, default=50)
+    retention = actions.add_parser("retention", help="delete conversations older than a set age")
+    retention.add_argument("--older-than-days", type=int, required=True, metavar="DAYS",
+                           help="delete conversations whose last message is older than this")
+    retention.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    retention.add_argument("--as", dest="operator", required=True, help="your operator account")
 
     add_model_commands(actions)
     return parser
@@ -338,7 +344,24 @@ def _log(args: argparse.Namespace, tools: _Tools) -> int:
     return 0
 
 
+def _retention(args: argparse.Namespace, tools: _Tools) -> int:
+    try:
+        result = delete_old_conversations(tools.log, tools.desk, args.older_than_days, dry_run=args.dry_run)
+    except ValueError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return USAGE
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(f"{verb} {result.conversations} conversation(s) ({result.events} events) and "
+          f"{result.handoffs} handoff(s) older than {result.cutoff:%Y-%m-%d %H:%M} UTC.")
+    if not args.dry_run:
+        tools.accounts.record(args.operator, "retention", {
+            "older_than_days": args.older_than_days, "conversations": result.conversations,
+            "events": result.events, "handoffs": result.handoffs})
+    return 0
+
+
 ACTIONS: dict[str, Callable[[argparse.Namespace, _Tools], int]] = {
     "add-account": _add_account, "passwd": _passwd, "review": _review, "conversation": _conversation,
     "annotate": _annotate, "annotations": _annotations, "undo": _undo, "log": _log,
+    "retention": _retention,
 }

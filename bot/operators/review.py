@@ -261,6 +261,11 @@ class ConversationLog:
         self._table = Table("events", MetaData(), autoload_with=self._engine)
         return self._table
 
+    def store(self) -> Optional[tuple[Engine, Table]]:
+        """The tracker store's engine and ``events`` table (None while it does not exist yet)."""
+        table = self._events()
+        return (self._engine, table) if table is not None and self._engine is not None else None
+
     def _conversations(self, chosen: ReviewFilter,
                        senders: Optional[list[str]] = None) -> list[_Conversation]:
         """Read the conversations that may hold messages passing a filter."""
