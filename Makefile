@@ -7,14 +7,14 @@ SETUP_STAMP := $(VENV)/.requirements.sha256
 # Nothing leaves this machine: no usage telemetry from Rasa.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run test setup system browser train lint typecheck validate pytest conversations evaluate bench lock voice-models clean
+.PHONY: run test setup system browser train lint lint-deploy typecheck validate pytest conversations evaluate bench lock voice-models clean
 
 ## run: set up what is missing, train if the data changed, start every part and chat
 run: setup
 	exec $(PY) -m bot run
 
 ## test: every check: ruff, mypy, rasa data validate, pytest, conversation tests
-test: setup browser lint typecheck validate train pytest conversations
+test: setup browser lint lint-deploy typecheck validate train pytest conversations
 
 setup: $(SETUP_STAMP) system
 
@@ -34,6 +34,10 @@ train: setup
 
 lint: setup
 	$(PY) -m ruff check .
+
+## lint-deploy: the deployment files (deploy/): yamllint, Compose, nginx -t, Kubernetes schemas, no literal secrets
+lint-deploy:
+	bash scripts/lint-deploy.sh
 
 typecheck: setup
 	$(PY) -m mypy

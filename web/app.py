@@ -15,11 +15,12 @@ import logging
 from typing import AsyncIterator, Optional
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.settings import Settings
 from connectors.kiosk.service import KioskService, kiosk_router, kiosk_static
+from web.operator.auth import LoginRequired
 from web.operator.html import page
 from web.operator.routes import Console, operator_router, operator_static
 
@@ -74,6 +75,10 @@ def create_app(settings: Settings, kiosk: Optional[KioskService] = None,
             return HTMLResponse(page("出错了 Something went wrong", None, error=str(error.detail)),
                                 status_code=error.status_code)
         return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(LoginRequired)
+    async def log_in_first(request: Request, needed: LoginRequired) -> Response:
+        return needed.response()
 
     app.include_router(kiosk_router(service))
     app.mount("/kiosk/static", kiosk_static(), name="kiosk-static")

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.server
 #: A request the assistant does not understand yet: it should go to a person.
 MISUNDERSTOOD = "帮我叫个管事的来"
 OPERATOR, PASSWORD = "wang.li", "correct horse battery staple"
+ANNOTATE_PAGE_READY = ("location.pathname.startsWith('/operator/annotate/') "
+                       "&& document.readyState === 'complete' && !!document.getElementById('field-intent')")
 PAGES = ("/operator/", "/operator/review", "/operator/review?queue=1", "/operator/annotations",
          "/operator/models", "/operator/log", "/operator/review.csv", "/operator/training.json")
 
@@ -64,7 +66,7 @@ def _request(assistant: RunningAssistant, method: str, path: str, body: str = ""
 
 def _log_in(browser: Chromium, assistant: RunningAssistant, password: str = PASSWORD) -> None:
     browser.open(f"{assistant.web_url}/operator/")
-    browser.wait_for("location.pathname === '/operator/login'")
+    browser.wait_for("location.pathname === '/operator/login' && !!document.getElementById('field-password')")
     browser.type_text("#field-name", OPERATOR)
     browser.type_text("#field-password", password)
     browser.click("form.login button[type=submit]")
@@ -114,7 +116,7 @@ def test_every_console_page_passes_the_accessibility_audit(console: Chromium,
         assert violations == [], f"{path}: {describe(violations)}"
     console.open(assistant.web_url + "/operator/review?queue=1")
     console.click("td a[href^='/operator/annotate/']")
-    console.wait_for("location.pathname.startsWith('/operator/annotate/')")
+    console.wait_for(ANNOTATE_PAGE_READY)
     violations = audit(console)
     assert violations == [], describe(violations)
     with Chromium() as anonymous:
@@ -133,16 +135,18 @@ def test_an_operator_fixes_a_misunderstood_message_and_the_assistant_then_unders
     link = f"td a[aria-label='标注 Annotate: {MISUNDERSTOOD}']"
     console.wait_for(f"!!document.querySelector({link!r})")
     console.click(link)
-    console.wait_for("location.pathname.startsWith('/operator/annotate/')")
+    console.wait_for(ANNOTATE_PAGE_READY)
     console.evaluate("document.getElementById('field-intent').value = 'human_handoff'")
     console.evaluate("document.getElementById('field-service').value = ''")
     console.evaluate("document.getElementById('field-service_words').value = ''")
     console.click("form.annotate button[type=submit]")
-    console.wait_for("location.pathname === '/operator/annotations'", timeout=180)
+    console.wait_for("location.pathname === '/operator/annotations' && document.readyState === 'complete'",
+                     timeout=180)
     assert MISUNDERSTOOD in console.evaluate("document.querySelector('table').textContent")
 
     # Retrain in the background while the current model keeps serving.
     console.open(assistant.web_url + "/operator/models")
+    console.wait_for("!!document.getElementById('training-state')")
     models_before = console.evaluate("document.querySelectorAll('tbody tr').length")
     console.click("form[action='/operator/training'] button")
     console.wait_for("document.getElementById('training-state').dataset.state === 'running'")
@@ -157,7 +161,8 @@ def test_an_operator_fixes_a_misunderstood_message_and_the_assistant_then_unders
     assert "human_handoff" in console.evaluate("document.querySelector('main').textContent")
     assert console.evaluate("document.querySelector('img.confusion').naturalWidth") > 0
     console.click("form.deploy button[type=submit]")
-    console.wait_for("location.pathname === '/operator/models'", timeout=300)
+    console.wait_for("location.pathname === '/operator/models' && document.readyState === 'complete'",
+                     timeout=300)
 
     # The same message is now understood over the REST channel.
     assert assistant.parse(MISUNDERSTOOD)["intent"]["name"] == "human_handoff"

@@ -28,7 +28,6 @@ from bot.operators.models import Comparison, DeployRefused, Evaluation, ModelErr
 from bot.operators.review import REVIEW_REASONS, ConversationLog, ReviewFilter
 from bot.settings import Settings
 from web.operator.auth import (
-    LoginRequired,
     LoginThrottle,
     check_csrf,
     clear_session_cookie,
@@ -149,11 +148,8 @@ def operator_router(console: Console) -> APIRouter:
                           error=messages.get("error")))
 
     async def guarded(request: Request, handler: Callable[[Session], Any]) -> Response:
-        try:
-            session = await session_for(request)
-        except LoginRequired as needed:
-            return needed.response()
-        result = handler(session)
+        """Run a page's handler with the request's session (no session: LoginRequired, a redirect)."""
+        result = handler(await session_for(request))
         if asyncio.iscoroutine(result):
             result = await result
         return result
@@ -201,10 +197,7 @@ def operator_router(console: Console) -> APIRouter:
 
     @router.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
-        try:
-            session, _ = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, _ = await changing(request)
         await asyncio.to_thread(console.accounts.end_session, session.token)
         response = RedirectResponse("/operator/login", status_code=303)
         clear_session_cookie(response)
@@ -263,11 +256,12 @@ def operator_router(console: Console) -> APIRouter:
                 tag("button", "筛选 Filter", type="submit"),
                 action="/operator/review", method="get", class_="filters")
             rows = [[m.when.strftime("%Y-%m-%d %H:%M"), m.channel,
-                     tag("a", m.text, href=f"/operator/conversations/{m.sender}#event-{m.event_id}"),
+                     tag("a", m.text or "（空消息）(empty message)",
+                         href=f"/operator/conversations/{m.sender}#event-{m.event_id}"),
                      m.intent, f"{m.confidence:.2f}", ", ".join(m.services) or "—",
                      ", ".join(REASON_NAMES.get(r, r) for r in m.reasons) or "—",
                      tag("a", "标注 Annotate", href=f"/operator/annotate/{m.event_id}",
-                         aria_label=f"标注 Annotate: {m.text}")]
+                         aria_label=f"标注 Annotate: {m.text or '（空消息）'}")]
                     for m in messages]
             export = tag("a", "导出 CSV Export (masked)",
                          href="/operator/review.csv?" + str(request.url.query), class_="export")
@@ -338,10 +332,7 @@ def operator_router(console: Console) -> APIRouter:
 
     @router.post("/annotations", include_in_schema=False)
     async def add_annotation(request: Request) -> Response:
-        try:
-            session, fields = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, fields = await changing(request)
         try:
             event_id = int(fields.get("event", ""))
         except ValueError as error:
@@ -376,10 +367,7 @@ def operator_router(console: Console) -> APIRouter:
 
     @router.post("/annotations/{annotation_id}/undo", include_in_schema=False)
     async def undo_annotation(request: Request, annotation_id: int) -> Response:
-        try:
-            session, _ = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, _ = await changing(request)
         try:
             undone = await asyncio.to_thread(console.annotations.undo, annotation_id, session.name)
         except AnnotationError as error:
@@ -447,20 +435,14 @@ def operator_router(console: Console) -> APIRouter:
 
     @router.post("/cross-validation", include_in_schema=False)
     async def cross_validation(request: Request) -> Response:
-        try:
-            session, _ = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, _ = await changing(request)
         started = await asyncio.to_thread(console.start_cross_validation, session.name)
         notice = "交叉验证已开始 Cross-validation started" if started else "交叉验证正在进行 Already running"
         return RedirectResponse(f"/operator/models?notice={notice}", status_code=303)
 
     @router.post("/training", include_in_schema=False)
     async def start_training(request: Request) -> Response:
-        try:
-            session, _ = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, _ = await changing(request)
         try:
             await asyncio.to_thread(console.models.start_training, session.name)
         except ModelError as error:
@@ -547,10 +529,7 @@ def operator_router(console: Console) -> APIRouter:
 
     @router.post("/models/{name}/deploy", include_in_schema=False)
     async def deploy(request: Request, name: str) -> Response:
-        try:
-            session, fields = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, fields = await changing(request)
         reason = fields.get("override_reason", "").strip() or None
         try:
             await asyncio.to_thread(console.models.deploy, name, session.name, reason)
@@ -563,10 +542,7 @@ def operator_router(console: Console) -> APIRouter:
 
     @router.post("/models/{name}/rollback", include_in_schema=False)
     async def rollback(request: Request, name: str) -> Response:
-        try:
-            session, _ = await changing(request)
-        except LoginRequired as needed:
-            return needed.response()
+        session, _ = await changing(request)
         try:
             await asyncio.to_thread(console.models.rollback, name, session.name)
         except ModelError as error:
