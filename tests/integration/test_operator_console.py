@@ -159,7 +159,8 @@ def test_an_operator_fixes_a_misunderstood_message_and_the_assistant_then_unders
     console.click("tbody tr:first-child a[href$='/compare']")
     console.wait_for("!!document.getElementById('verdict')", timeout=900, interval=2)
     assert "human_handoff" in console.evaluate("document.querySelector('main').textContent")
-    assert console.evaluate("document.querySelector('img.confusion').naturalWidth") > 0
+    console.wait_for("document.querySelector('img.confusion').complete "
+                     "&& document.querySelector('img.confusion').naturalWidth > 0", timeout=60)
     console.click("form.deploy button[type=submit]")
     console.wait_for("location.pathname === '/operator/models' && document.readyState === 'complete'",
                      timeout=300)
