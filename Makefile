@@ -10,6 +10,9 @@ export RASA_TELEMETRY_ENABLED ?= false
 .PHONY: run test setup system browser train lint lint-deploy typecheck validate pytest conversations evaluate bench lock voice-models clean
 
 ## run: set up what is missing, train if the data changed, start every part and chat
+# `make run PROFILE=production` (or `PROFILE=production make run`): PostgreSQL, Redis,
+# RabbitMQ and Rasa servers behind nginx (bot/production.py). make passes command-line
+# variables to the recipe's environment, where the settings read PROFILE.
 run: setup
 	exec $(PY) -m bot run
 

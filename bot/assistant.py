@@ -3,7 +3,9 @@
 Trains a model if the training inputs changed, starts the action server and
 the Rasa server (and the other parts as they are added), waits until all are
 healthy, then opens a chat in the terminal (when stdin is one) or serves until
-Ctrl-C / SIGTERM. The Rasa server starts with the model operators deployed
+Ctrl-C / SIGTERM. With ``PROFILE=production`` the parts are those of
+:mod:`bot.production` (PostgreSQL, Redis, RabbitMQ, Rasa servers behind nginx).
+The Rasa server starts with the model operators deployed
 last (``DATA_DIR/operator/deployments.json``) while it is still in the models
 folder, so a restart keeps what they deployed.
 """
@@ -153,8 +155,18 @@ def run(settings: Settings, chat: bool) -> int:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 1
     model = model_to_serve(settings, model)
-    supervisor = Supervisor(build_parts(settings, model, write_run_endpoints(settings)),
-                            settings.startup_timeout)
+    if settings.is_production:
+        from bot.production import ProductionError, describe, production_parts
+
+        try:
+            parts, settings = production_parts(settings, model)
+        except ProductionError as error:
+            print(f"Cannot start: {error}", file=sys.stderr)
+            return 1
+        print(describe(settings), flush=True)
+    else:
+        parts = build_parts(settings, model, write_run_endpoints(settings))
+    supervisor = Supervisor(parts, settings.startup_timeout)
     try:
         supervisor.start()
         print(f"Ready. Talk to the assistant: POST {settings.rasa_url}/webhooks/rest/webhook "

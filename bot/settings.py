@@ -72,6 +72,20 @@ class Settings:
     operator_database_url: str = ""
     operator_session_minutes: int = 30
     startup_timeout: float = 300.0
+    #: ``embedded`` (SQLite, in-memory locks, one Rasa server) or ``production`` (bot/production.py).
+    profile: str = "embedded"
+    #: Production profile: how many Rasa server processes nginx balances.
+    rasa_processes: int = 2
+    #: Production profile: the conversations (Rasa's SQL tracker store), a PostgreSQL URL.
+    tracker_store_url: str = "postgresql://postgres@127.0.0.1:5432/assistant_tracker"
+    #: Production profile: the Redis of Rasa's lock store (``redis://[:password@]host:port/db``).
+    lock_store_url: str = "redis://127.0.0.1:6379/0"
+    #: Production profile: the RabbitMQ of Rasa's event broker (``amqp://user:password@host:port/vhost``).
+    event_broker_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    #: Production profile: the RabbitMQ queue every conversation event is published to.
+    event_queue: str = "assistant_events"
+    #: Production profile: where nginx listens (0: ``rasa_port``); the Rasa processes use the ports after it.
+    balancer_port: int = 0
 
     @property
     def web_url(self) -> str:
@@ -82,6 +96,16 @@ class Settings:
     def rasa_url(self) -> str:
         """Base URL of the Rasa server."""
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def is_production(self) -> bool:
+        """Whether ``run`` starts the production profile (``PROFILE=production``)."""
+        return self.profile == "production"
+
+    @property
+    def entry_port(self) -> int:
+        """Where citizens' channels reach the assistant: nginx in production (``balancer_port``)."""
+        return (self.balancer_port or self.rasa_port) if self.is_production else self.rasa_port
 
     @property
     def action_server_url(self) -> str:
@@ -141,6 +165,9 @@ class Settings:
                     kwargs[name] = raw
             except ValueError as error:
                 raise ValueError(f"{name.upper()} must be a number, not {raw!r}") from error
+        profile = str(kwargs.get("profile", cls.profile))
+        if profile not in ("embedded", "production"):
+            raise ValueError(f"PROFILE must be embedded or production, not {profile!r}")
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

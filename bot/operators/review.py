@@ -243,7 +243,12 @@ class ConversationLog:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ConversationLog":
-        """The tracker store of a run: SQLite ``tracker.db`` in ``DATA_DIR`` (see ``bot/assistant.py``)."""
+        """The tracker store of a run: SQLite ``tracker.db`` in ``DATA_DIR`` (see ``bot/assistant.py``).
+
+        In the production profile (``bot/production.py``): ``TRACKER_STORE_URL``.
+        """
+        if settings.is_production:
+            return cls(settings.tracker_store_url)
         return cls(f"sqlite:///{settings.data_dir / 'tracker.db'}")
 
     def _events(self) -> Optional[Table]:
