@@ -14,12 +14,40 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.settings import PROJECT_DIR, Settings
 from bot.supervisor import Part, PartFailed, Supervisor, ignore_signals, raise_on_signals
 from bot.training import train
+
+
+def base_endpoints(settings: Settings) -> dict[str, Any]:
+    """``endpoints.yml``, with the action server the settings name."""
+    text = (PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")
+    endpoints: dict[str, Any] = yaml.safe_load(text) or {}
+    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}),
+                                    "url": f"{settings.action_server_url}/webhook"}
+    return endpoints
+
+
+def rasa_command(settings: Settings, port: int, model: Path, endpoints: Path) -> list[str]:
+    """The command line of a Rasa server on ``port``, serving ``model``."""
+    command = [
+        sys.executable, "-m", "bot.rasa_server", "run", "--enable-api", "--interface", settings.host,
+        "--port", str(port), "--model", str(model), "--endpoints", str(endpoints),
+        "--credentials", str(PROJECT_DIR / "credentials.yml"),
+    ]
+    if settings.rasa_auth_token:
+        command += ["--auth-token", settings.rasa_auth_token]
+    return command
+
+
+def rasa_status_url(settings: Settings, port: int) -> str:
+    """The health check of the Rasa server on ``port`` (its ``/status``, with the token)."""
+    url = f"http://{settings.host}:{port}/status"
+    return f"{url}?token={settings.rasa_auth_token}" if settings.rasa_auth_token else url
 
 
 def write_run_endpoints(settings: Settings) -> Path:
@@ -29,9 +57,7 @@ def write_run_endpoints(settings: Settings) -> Path:
         The path of the written file (under the data folder).
 
     """
-    endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")) or {}
-    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}),
-                                    "url": f"{settings.action_server_url}/webhook"}
+    endpoints = base_endpoints(settings)
     store = endpoints.get("tracker_store") or {}
     if store.get("dialect") == "sqlite":
         store["db"] = str(settings.data_dir / "tracker.db")
@@ -74,15 +100,6 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
     """Return the assistant's processes in the order they start."""
     python = sys.executable
     logs = settings.data_dir / "logs"
-    rasa_command = [
-        python, "-m", "bot.rasa_server", "run", "--enable-api", "--interface", settings.host,
-        "--port", str(settings.rasa_port), "--model", str(model), "--endpoints", str(endpoints),
-        "--credentials", str(PROJECT_DIR / "credentials.yml"),
-    ]
-    status_url = f"{settings.rasa_url}/status"
-    if settings.rasa_auth_token:
-        rasa_command += ["--auth-token", settings.rasa_auth_token]
-        status_url += f"?token={settings.rasa_auth_token}"
     portal = [
         Part(
             name="portal",
@@ -110,8 +127,8 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
         *portal,
         Part(
             name="action server",
-            command=[python, "-m", "rasa_sdk", "--actions", "actions",
-                     "--port", str(settings.action_server_port)],
+            command=[python, "-m", "bot.action_server", "--actions", "actions",
+                     "--host", settings.host, "--port", str(settings.action_server_port)],
             health_url=f"{settings.action_server_url}/health",
             env={"PORTAL_URL": settings.portal_api_url, "PORTAL_API_TOKEN": settings.portal_api_token},
             public_url=f"{settings.action_server_url}/webhook",
@@ -119,8 +136,8 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
         ),
         Part(
             name="Rasa server",
-            command=rasa_command,
-            health_url=status_url,
+            command=rasa_command(settings, settings.rasa_port, model, endpoints),
+            health_url=rasa_status_url(settings, settings.rasa_port),
             public_url=f"{settings.rasa_url}/webhooks/rest/webhook",
             log_path=logs / "rasa.log",
         ),

@@ -20,7 +20,6 @@ import dataclasses
 import shutil
 import socket
 import string
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,7 +27,8 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from sqlalchemy.engine import URL, make_url
 
-from bot.settings import PROJECT_DIR, Settings
+from bot.production_secrets import check_production_secrets
+from bot.settings import PROJECT_DIR, Settings, rasa_ports
 from bot.supervisor import Part
 
 #: The reference portal's database on the tracker store's server, unless PORTAL_DATABASE_URL is set.
@@ -43,11 +43,6 @@ NGINX_LOG_FORMAT = ("log_format upstreams '$remote_addr [$time_local] \"$request
 
 class ProductionError(RuntimeError):
     """The production profile cannot start (a store is unreachable, nginx is missing...)."""
-
-
-def rasa_ports(settings: Settings) -> list[int]:
-    """The ports of the Rasa server processes: the ones after nginx's."""
-    return [settings.entry_port + number for number in range(1, settings.rasa_processes + 1)]
 
 
 def portal_database_url(settings: Settings) -> str:
@@ -154,11 +149,14 @@ def lock_store_config(url: str) -> dict[str, Any]:
 def event_broker_config(url: str, queue: str) -> dict[str, Any]:
     """Rasa's pika broker at ``amqp://user:password@host:port/vhost``, publishing to ``queue``.
 
-    Rasa connects with the URL itself (keeping its virtual host) when the user
-    and password it is given appear in it as written, so they are passed as written.
+    The broker is :class:`bot.brokers.MaskingPikaEventBroker` (Rasa imports the
+    ``type`` by its module path): the pika broker publishing every event with ID
+    numbers and mobile numbers masked. Rasa connects with the URL itself
+    (keeping its virtual host) when the user and password it is given appear in
+    it as written, so they are passed as written.
     """
     parsed = urlsplit(url)
-    return {"type": "pika", "url": url, "port": parsed.port or 5672,
+    return {"type": "bot.brokers.MaskingPikaEventBroker", "url": url, "port": parsed.port or 5672,
             "username": parsed.username or "guest", "password": parsed.password or "guest",
             "queues": [queue]}
 
@@ -170,9 +168,9 @@ def write_production_endpoints(settings: Settings) -> Path:
         The path of the written file (under the data folder).
 
     """
-    endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8")) or {}
-    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}),
-                                    "url": f"{settings.action_server_url}/webhook"}
+    from bot.assistant import base_endpoints
+
+    endpoints = base_endpoints(settings)
     endpoints["tracker_store"] = tracker_store_config(settings.tracker_store_url)
     endpoints["lock_store"] = lock_store_config(settings.lock_store_url)
     endpoints["event_broker"] = event_broker_config(settings.event_broker_url, settings.event_queue)
@@ -221,22 +219,29 @@ def find_nginx() -> str:
     return found
 
 
+#: Seconds before a Rasa server that exited is started again (the others answer meanwhile).
+RASA_RESTART_SECONDS = 3.0
+
+
 def rasa_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
-    """One part per Rasa server process, each on its own port with the shared endpoints."""
+    """One part per Rasa server process, each on its own port with the shared endpoints.
+
+    A server that exits is started again after :data:`RASA_RESTART_SECONDS`
+    with the model operators deployed last (the one it served, unless a deploy
+    came since), while nginx sends every message to the others.
+    """
+    from bot.assistant import model_to_serve, rasa_command, rasa_status_url
+
     parts = []
     for number, port in enumerate(rasa_ports(settings), start=1):
-        command = [
-            sys.executable, "-m", "bot.rasa_server", "run", "--enable-api", "--interface", settings.host,
-            "--port", str(port), "--model", str(model), "--endpoints", str(endpoints),
-            "--credentials", str(PROJECT_DIR / "credentials.yml"),
-        ]
-        status_url = f"http://{settings.host}:{port}/status"
-        if settings.rasa_auth_token:
-            command += ["--auth-token", settings.rasa_auth_token]
-            status_url += f"?token={settings.rasa_auth_token}"
-        parts.append(Part(name=f"Rasa server {number}", command=command, health_url=status_url,
-                          public_url=f"http://{settings.host}:{port}",
-                          log_path=settings.data_dir / "logs" / f"rasa-{number}.log"))
+        def command_now(port: int = port) -> list[str]:
+            return rasa_command(settings, port, model_to_serve(settings, model), endpoints)
+
+        parts.append(Part(name=f"Rasa server {number}",
+                          command=rasa_command(settings, port, model, endpoints),
+                          health_url=rasa_status_url(settings, port), public_url=f"http://{settings.host}:{port}",
+                          log_path=settings.data_dir / "logs" / f"rasa-{number}.log",
+                          restart_after=RASA_RESTART_SECONDS, restart_command=command_now))
     return parts
 
 
@@ -259,6 +264,9 @@ def production_parts(settings: Settings, model: Path) -> tuple[list[Part], Setti
 
     if settings.rasa_processes < 1:
         raise ProductionError("RASA_PROCESSES must be 1 or more")
+    problems = check_production_secrets(settings)
+    if problems:
+        raise ProductionError("the secrets are not set for production: " + "; ".join(problems))
     nginx = find_nginx()
     check_reachable("Redis (LOCK_STORE_URL)", settings.lock_store_url, 6379)
     check_reachable("RabbitMQ (EVENT_BROKER_URL)", settings.event_broker_url, 5672)
@@ -272,6 +280,9 @@ def production_parts(settings: Settings, model: Path) -> tuple[list[Part], Setti
     for part in build_parts(public, model, endpoints):
         if part.name == "portal":
             part.env["PORTAL_DATABASE_URL"] = portal_db
+            parts.append(part)
+        elif part.name == "web pages":  # the operator console deploys to every Rasa server
+            part.env["RASA_API_URLS"] = ",".join(f"http://{settings.host}:{p}" for p in rasa_ports(settings))
             parts.append(part)
         elif part.name == "Rasa server":
             parts += rasa_parts(settings, model, endpoints)

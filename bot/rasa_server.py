@@ -19,7 +19,12 @@ import logging
 import os
 import sys
 import warnings
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+from sanic.exceptions import InvalidUsage
+
+if TYPE_CHECKING:
+    from sanic.http import Http
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +61,72 @@ def load_models_in_the_background() -> None:
     rasa.server._load_agent = load_agent_in_a_thread
 
 
+def check_pooled_connections_before_use() -> None:
+    """Make the SQL tracker store test a pooled PostgreSQL connection before each use.
+
+    Rasa 3.6 creates its engine without SQLAlchemy's ``pool_pre_ping``: after the
+    database restarts, every pooled connection is dead, and each of them fails
+    one citizen's turn before the pool is refilled. With the ping, a dead
+    connection is replaced before the turn uses it, so only turns that were
+    running while the database was down fail.
+    """
+    import rasa.core.tracker_store as tracker_store
+
+    rasa_engine_kwargs = tracker_store.create_engine_kwargs
+
+    def engine_kwargs_with_ping(url: Any) -> dict[str, Any]:
+        kwargs = dict(rasa_engine_kwargs(url))
+        if tracker_store.is_postgresql_url(url):
+            kwargs["pool_pre_ping"] = True
+        return kwargs
+
+    tracker_store.create_engine_kwargs = engine_kwargs_with_ping
+
+
+async def read_head_or_refuse(self: "Http") -> None:  # noqa: UP037 (compiled again by Sanic)
+    """Sanic's ``Http.http1_request_header``, refusing what it cannot answer (see below).
+
+    Sanic compiles this method again at start-up in the globals of ``sanic.http``
+    (its "touch-up"), so it names nothing else: Sanic's own method is reached
+    as ``_sanic_http1_request_header``, touched up likewise.
+    """
+    try:
+        await self._sanic_http1_request_header()
+    except UnicodeEncodeError as error:
+        self.url = "/"  # the error answer is built for a request with this target
+        raise InvalidUsage("Bad Request: the request target is not UTF-8") from error
+    if self.request_bytes < 0:
+        # No body to read after the answer either (Sanic would wait for it for ever).
+        self.request_body = None
+        self.request_bytes_left = self.request_bytes = 0
+        raise InvalidUsage("Bad Request: negative Content-Length")
+
+
+def refuse_malformed_request_heads() -> None:
+    """Answer 400 to two malformed HTTP requests that Sanic 21.12 (Rasa's HTTP server) leaves unanswered.
+
+    - A negative ``Content-Length``: Sanic waits for ever for a body it can never read.
+    - A request target that is not UTF-8: Sanic fails to build the request (and
+      then its error answer) and drops the connection without an answer.
+    """
+    from sanic.http import Http
+    from sanic.touchup import TouchUp
+
+    if getattr(Http, "_sanic_http1_request_header", None) is not None:
+        return
+    Http._sanic_http1_request_header = Http.http1_request_header
+    TouchUp.register(Http, "_sanic_http1_request_header")
+    Http.http1_request_header = read_head_or_refuse
+
+
 def main() -> None:
-    """Run Rasa's command line with background model loading."""
+    """Run Rasa's command line with background model loading (ID and phone numbers masked in its logs)."""
+    from bot.log_masking import install_log_masking
+
+    install_log_masking()
     load_models_in_the_background()
+    check_pooled_connections_before_use()
+    refuse_malformed_request_heads()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

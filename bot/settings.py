@@ -86,6 +86,8 @@ class Settings:
     event_queue: str = "assistant_events"
     #: Production profile: where nginx listens (0: ``rasa_port``); the Rasa processes use the ports after it.
     balancer_port: int = 0
+    #: Base URLs of every Rasa server's HTTP API, comma-separated (see :attr:`rasa_server_urls`).
+    rasa_api_urls: str = ""
 
     @property
     def web_url(self) -> str:
@@ -106,6 +108,21 @@ class Settings:
     def entry_port(self) -> int:
         """Where citizens' channels reach the assistant: nginx in production (``balancer_port``)."""
         return (self.balancer_port or self.rasa_port) if self.is_production else self.rasa_port
+
+    @property
+    def rasa_server_urls(self) -> list[str]:
+        """Base URLs of every Rasa server's HTTP API: the servers a deployment loads a model into.
+
+        ``RASA_API_URLS`` when set; else, in production, the Rasa processes
+        behind nginx (:func:`rasa_ports`), whose API nginx does not pass; else
+        ``rasa_url``.
+        """
+        listed = [url.strip().rstrip("/") for url in self.rasa_api_urls.split(",") if url.strip()]
+        if listed:
+            return listed
+        if self.is_production:
+            return [f"http://{self.host}:{port}" for port in rasa_ports(self)]
+        return [self.rasa_url]
 
     @property
     def action_server_url(self) -> str:
@@ -168,7 +185,15 @@ class Settings:
         profile = str(kwargs.get("profile", cls.profile))
         if profile not in ("embedded", "production"):
             raise ValueError(f"PROFILE must be embedded or production, not {profile!r}")
+        for url in str(kwargs.get("rasa_api_urls", "")).split(","):
+            if url.strip() and not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"RASA_API_URLS must list http:// or https:// URLs, not {url.strip()!r}")
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def rasa_ports(settings: Settings) -> list[int]:
+    """The ports of the production profile's Rasa server processes: the ones after nginx's."""
+    return [settings.entry_port + number for number in range(1, settings.rasa_processes + 1)]
 
 
 @functools.lru_cache(maxsize=1)

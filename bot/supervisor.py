@@ -38,6 +38,8 @@ class Part:
     env: dict[str, str] = field(default_factory=dict)
     #: Seconds to wait before restarting the part when it exits; None: its exit stops everything.
     restart_after: Optional[float] = None
+    #: Builds the command of a restart (e.g. with the model deployed since); None: the same command.
+    restart_command: Optional[Callable[[], Sequence[str]]] = None
     process: Optional["subprocess.Popen[bytes]"] = None
     _log: Optional[IO[bytes]] = None
 
@@ -181,6 +183,8 @@ class Supervisor:
                 elif time.monotonic() >= restart_at[part.name]:
                     del restart_at[part.name]
                     part.stop()
+                    if part.restart_command is not None:
+                        part.command = part.restart_command()
                     part.start()
             time.sleep(poll_seconds)
 

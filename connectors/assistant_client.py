@@ -20,6 +20,10 @@ class AssistantUnavailable(Exception):
     """The Rasa server did not answer (down, overloaded, or an error)."""
 
 
+class MessageRefused(AssistantUnavailable):
+    """The REST channel refused the message itself (a 4xx): sending it again will not help."""
+
+
 @dataclass(frozen=True)
 class Button:
     """A choice offered with a reply: what it shows and what pressing it sends."""
@@ -67,6 +71,7 @@ class RasaClient:
                 language switch the channel made itself.
 
         Raises:
+            MessageRefused: The REST channel refused the message (too long, not readable).
             AssistantUnavailable: No usable answer.
 
         """
@@ -75,6 +80,8 @@ class RasaClient:
         body = {"sender": sender, "message": message, "metadata": {**(metadata or {}), "channel": channel}}
         try:
             async with self._session.post(self.webhook, json=body) as response:
+                if 400 <= response.status < 500:
+                    raise MessageRefused(f"REST channel refused the message ({response.status})")
                 if response.status != 200:
                     raise AssistantUnavailable(f"REST channel answered {response.status}")
                 data = await response.json(content_type=None)

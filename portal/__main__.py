@@ -11,6 +11,7 @@ from typing import Callable, Optional, Sequence
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.log_masking import install_log_masking
 from bot.settings import Settings
 from portal.api import BASE_PATH
 from portal.app import create_app
@@ -45,6 +46,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         start, 2 for bad seed files or an unusable database.
 
     """
+    install_log_masking()
     settings = Settings.from_environment()
     parser = argparse.ArgumentParser(
         prog="python -m portal", description="Serve the reference government service portal (portal/API.md).")

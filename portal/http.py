@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from portal.errors import ApiError, error_response
@@ -77,7 +78,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 
     Raises:
         ApiError: 415 for another content type, 413 over 64 KB, 400 for an
-            empty, non-UTF-8 or malformed body or one that is not an object.
+            empty, incomplete, non-UTF-8 or malformed body or one that is not an object.
 
     """
     media_type, _, parameters = request.headers.get("content-type", "").partition(";")
@@ -90,11 +91,14 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         _too_large()
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            _too_large()
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                _too_large()
+            chunks.append(chunk)
+    except ClientDisconnect as error:  # a malformed chunked body, or the client went away
+        raise ApiError(400, "incomplete_body", "the body ended before it was complete") from error
     raw = b"".join(chunks)
     request._body = raw  # what Request.body() returns from now on
     if not raw.strip():

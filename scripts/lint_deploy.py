@@ -15,6 +15,9 @@ check runs and reports; the exit status is 1 when any failed.
 - Kubernetes (``k8s/``): kubernetes-validate, strict, against Kubernetes ``K8S_VERSION``; then
   kustomization, namespaces, selectors, Services, Ingress backends, NetworkPolicies, disruption budgets,
   and that the Rasa files in the ConfigMap are ``endpoints.yml`` and the project's ``credentials.yml``.
+- Rasa endpoints: every variable ``endpoints.yml`` needs reaches the Rasa servers, and the event
+  broker is ``MASKING_BROKER`` (events leave with ID numbers and phone numbers masked), a class the
+  project defines.
 - Secrets: nothing that looks like a password or token is written in any file; compose takes them as
   ``${VAR:?}``, Kubernetes from ``secretKeyRef``; the Secret template has no values.
 - The image: what the Dockerfile copies exists and is not left out by ``.dockerignore``, which keeps
@@ -61,6 +64,8 @@ REACHABLE_ONLY_FROM = {
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|_PASS\b|TOKEN|SECRET", re.IGNORECASE)
 #: Keys whose values name a secret rather than hold one.
 SECRET_REFERENCE_KEYS = {"secretname", "secretkeyref", "secretref"}
+#: The event broker of the Rasa servers: Rasa's pika broker publishing masked events (bot/brokers.py).
+MASKING_BROKER = "bot.brokers.MaskingPikaEventBroker"
 #: Strings that must never be in a deployment file (development defaults).
 FORBIDDEN_STRINGS = ("change-me",)
 COMPOSE_VARIABLE = re.compile(
@@ -572,6 +577,7 @@ class Lint:
 
     def check_endpoints(self) -> None:
         text = (self.deploy / "endpoints.yml").read_text(encoding="utf-8")
+        self.check_event_broker(yaml.safe_load(text) or {})
         lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
         needed = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", "\n".join(lines)))
         services = self.compose_document(self.deploy / "docker-compose.yml").get("services") or {}
@@ -592,6 +598,18 @@ class Lint:
                 given = config | {entry["name"] for entry in container.get("env") or []}
                 for variable in sorted(needed - given):
                     self.fail(f"k8s/rasa.yaml: the Rasa server gets no {variable} (endpoints.yml needs it)")
+
+    def check_event_broker(self, endpoints: dict[str, Any]) -> None:
+        broker_type = str((endpoints.get("event_broker") or {}).get("type") or "pika")
+        if broker_type != MASKING_BROKER:
+            self.fail(f"endpoints.yml: the event broker is {broker_type}, not {MASKING_BROKER}: "
+                      "events would be published with ID numbers and phone numbers unmasked")
+            return
+        module, _, name = broker_type.rpartition(".")
+        source = self.project / (module.replace(".", "/") + ".py")
+        text = source.read_text(encoding="utf-8") if source.is_file() else ""
+        if not re.search(rf"^class {name}\(", text, re.M):
+            self.fail(f"endpoints.yml: the event broker {broker_type} is not a class of {self.rel(source)}")
 
     # --- secrets ---
 

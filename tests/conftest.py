@@ -182,3 +182,52 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
     telegram.stop()
+
+
+@dataclass
+class WebhookConnector:
+    """A second Telegram connector, in webhook mode, with its own Bot API server on loopback."""
+
+    api: FakeBotApi
+    process: subprocess.Popen[bytes]
+    port: int
+    secret: str
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """Where the connector listens (scheme, host and port)."""
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def webhook_connector(assistant: RunningAssistant,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookConnector]:
+    """A second connector in webhook mode (path ``/telegram``), with no speech model installed."""
+    api = FakeBotApi().start()
+    port = free_port()
+    secret = "test-secret"
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
+           "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "TELEGRAM_WEBHOOK_PORT": str(port),
+           "TELEGRAM_WEBHOOK_SECRET": secret, "RASA_PORT": str(assistant.rasa_port),
+           "DATA_DIR": str(tmp_path_factory.mktemp("webhook")), "VOSK_MODEL_ZH": "", "VOSK_MODEL_EN": ""}
+    log = tmp_path_factory.mktemp("webhook-log") / "connector.log"
+    process = subprocess.Popen([sys.executable, "-m", "connectors.telegram"], cwd=PROJECT_DIR, env=env,
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        api.wait_for("setWebhook", timeout=120)
+        deadline = time.monotonic() + 60
+        while not port_is_open(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        yield WebhookConnector(api, process, port, secret, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        api.stop()
+        sys.stderr.write(f"[webhook connector log]\n{log.read_text(errors='replace')[-3000:]}\n")
+
+
+@pytest.fixture(scope="module")
+def webhook_bot(webhook_connector: WebhookConnector) -> FakeBotApi:
+    """The Bot API server of the webhook-mode connector."""
+    return webhook_connector.api

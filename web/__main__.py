@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 
 import uvicorn
 
+from bot.log_masking import install_log_masking
 from bot.settings import Settings
 from web.app import create_app
 
@@ -17,6 +18,7 @@ WS_MAX_SIZE = 1024 * 1024
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Serve until stopped; return the exit status."""
+    install_log_masking()
     settings = Settings.from_environment()
     parser = argparse.ArgumentParser(prog="python -m web", description="Serve the kiosk page.")
     parser.add_argument("--host", default=settings.host, help=f"address to listen on ({settings.host})")

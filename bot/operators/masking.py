@@ -16,6 +16,11 @@ the review module, however they were written:
 - names: every known name of the conversation (the form answers), and names
   after "名字是", "我是" or "我叫" + a common surname, "my name is", "I am"…:
   the first character stays (王秀英 → 王**, John Smith → J*** S****).
+
+:func:`mask_identifiers` masks only ID numbers and mobile numbers, and needs
+no conversation: it is the masking of log lines and of the events published to
+the event broker, where other numbers (times, counts, identifiers of events)
+must stay as they are.
 """
 
 from __future__ import annotations
@@ -79,11 +84,18 @@ def mask_name(name: str) -> str:
     return " ".join(word[:1] + "*" * (len(word) - 1) for word in name.split(" "))
 
 
-def _substitute(text: str, pattern: re.Pattern[str], replace: Callable[[str], str | None]) -> str:
-    """Replace the matches of a pattern found in the ASCII-folded text, keeping text the matcher skips."""
+def _substitute(text: str, pattern: re.Pattern[str], replace: Callable[[str], str | None],
+                skip_fractions: bool = False) -> str:
+    """Replace the matches of a pattern found in the ASCII-folded text, keeping text the matcher skips.
+
+    With ``skip_fractions``, digits right after a decimal point ("0.123456789012345") are no match.
+    """
     folded = text.translate(_FOLD)
     pieces, end = [], 0
     for match in pattern.finditer(folded):
+        start = match.start()
+        if skip_fractions and start >= 2 and folded[start - 1] == "." and folded[start - 2].isdigit():
+            continue
         masked = replace(match.group())
         if masked is None:
             continue
@@ -123,6 +135,30 @@ def _mask_number(digits: str) -> str:
     if len(digits) in (15, 18):
         return mask_id_number(digits)
     return mask_phone(parse_mobile(digits) or digits)
+
+
+def _mask_identifier_digits(digits: str) -> str | None:
+    """Mask digits that make an ID number or a mobile number (+86 / 0086 too); None for other numbers."""
+    mobile = parse_mobile(digits)
+    if mobile is not None:
+        return mask_phone(mobile)
+    return mask_id_number(digits) if len(digits) in (15, 18) else None
+
+
+def _mask_grouped_identifier(found: str) -> str | None:
+    """Digits or Chinese numerals with single separators ("3301 0619 4901 0100 28", "幺三八…")."""
+    digits = "".join(_SPOKEN_ZH.get(char, char) for char in found if char in _SPOKEN_ZH or char.isdigit())
+    if found[-1] not in "Xx叉":
+        return _mask_identifier_digits(digits)
+    if len(digits) == 17:
+        return mask_id_number(digits + "X")
+    masked = _mask_identifier_digits(digits)  # a letter after some other number: it stays
+    return None if masked is None else masked + found[len(found.rstrip("Xx叉").rstrip()):]
+
+
+def _mask_spoken_en_identifier(found: str) -> str | None:
+    words = re.findall(r"[A-Za-z]+", found)
+    return _mask_identifier_digits("".join(_SPOKEN_EN[word.lower()] for word in words))
 
 
 def _known_name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
@@ -216,3 +252,28 @@ def mask_text(text: str, names: Iterable[str] = (), addresses: Iterable[str] = (
     text = _substitute(text, _LONG_NUMBER, _mask_number)
     text = _substitute(text, _SPOKEN_ZH_NUMBER, _mask_spoken_zh)
     return _substitute(text, _SPOKEN_EN_NUMBER, _mask_spoken_en)
+
+
+def mask_identifiers(text: str) -> str:
+    """Mask the ID numbers and mainland mobile numbers in any text, without knowing the conversation.
+
+    For log lines and published events: ID numbers (18 characters, 17 digits
+    and X, the old 15 digits) and mobile numbers (with +86 or 0086) are masked
+    however they are written (full-width, grouped by spaces or dashes, digits
+    spelt out in Chinese or English numerals); every other number (times,
+    counts, fractions, identifiers of events) stays.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The text with ``330106********0028`` for ID numbers and ``138****5678``
+        for mobile numbers.
+
+    """
+    if not text:
+        return text
+    text = _substitute(text, _MOBILE, _mask_mobile, skip_fractions=True)
+    text = _substitute(text, _ID_NUMBER, _mask_id, skip_fractions=True)
+    text = _substitute(text, _SPOKEN_ZH_NUMBER, _mask_grouped_identifier, skip_fractions=True)
+    return _substitute(text, _SPOKEN_EN_NUMBER, _mask_spoken_en_identifier)

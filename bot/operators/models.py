@@ -23,15 +23,11 @@ What survives a restart lives under ``DATA_DIR/operator/``:
   ever appended to; ``python -m bot run`` starts the Rasa server with the last
   deployed model.
 
-Deploying uses the Rasa server's ``PUT /model``. In Rasa 3.6
-(``rasa/server.py``, ``load_model``) it builds a new agent and only then swaps
-it in (keeping the lock store); a model that fails to load leaves the old one
-serving (HTTP 400/500). Rasa alone loads the model synchronously on the
-server's only event loop and answers nothing for the 30-40 s that takes;
-``make run`` therefore starts Rasa through ``bot.rasa_server``, which loads it
-in a worker thread, so the current model keeps answering until the swap
-(``python -m bench.deploy_pause`` measures it). The deployment is recorded only
-once ``GET /status`` names the new model.
+Deploying and rolling back load the model into every Rasa server, one after
+the other, with ``PUT /model`` (:mod:`bot.operators.deployment`); the current
+model keeps answering meanwhile. The deployment is recorded only once every
+server's ``GET /status`` names the new model; when one cannot load it, the
+others are put back on the model they ran and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -47,9 +43,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -60,6 +53,8 @@ import yaml
 
 from bot.evaluation import HELD_OUT_SETS, OUT_OF_SCOPE_INTENTS, Example, Prediction, held_out_files, score
 from bot.operators.accounts import Accounts, operator_database_url
+from bot.operators.deployment import first_answer, rasa_servers, roll_out, serving
+from bot.operators.errors import ModelError
 from bot.settings import PROJECT_DIR, Settings
 
 #: The candidate is worse when its weighted F1 (intents or services) is lower by more than this.
@@ -68,8 +63,6 @@ WORSE_MARGIN = 0.005
 MIN_OVERRIDE_REASON = 5
 #: Seconds an evaluation (loading the model, parsing the held-out set) may take.
 EVALUATION_TIMEOUT = 1800.0
-#: Seconds the Rasa server gets to load a deployed model.
-LOAD_TIMEOUT = 600.0
 #: Lines of the training log shown with a status.
 LOG_TAIL_LINES = 20
 #: The intent a prediction of ``nlu_fallback`` counts as (both mean "not understood").
@@ -183,10 +176,6 @@ class Comparison:
     changed: list[dict[str, Any]]
     worse: bool
     reasons: list[str]
-
-
-class ModelError(Exception):
-    """A model operation cannot be done; the message says why, for the operator."""
 
 
 class DeployRefused(Exception):
@@ -621,7 +610,7 @@ class ModelRegistry:
     """The models in ``models_dir`` and what operators do with them.
 
     Args:
-        settings: Where models, the assistant folder, the data folder and the Rasa server are.
+        settings: Where models, the assistant folder, the data folder and the Rasa servers are.
         train_command: The training command (default ``python -m bot train --force``); tests use
             a stand-in.
         python: The Python that runs child processes.
@@ -640,6 +629,8 @@ class ModelRegistry:
         self.training_log = self.operator_dir / "training.log"
         self.deployments_file = deployments_file(settings)
         self.accounts = Accounts(operator_database_url(settings))
+        #: The Rasa servers deployments go to, in order (``settings.rasa_server_urls``).
+        self.servers = rasa_servers(settings)
 
     # models
 
@@ -675,13 +666,13 @@ class ModelRegistry:
         raise ModelError(f"There is no model {model!r} in {self.settings.models_dir}.")
 
     def deployed_name(self) -> Optional[str]:
-        """The file name of the model the Rasa server runs, else of the last one deployed, else None."""
-        try:
-            status = self._rasa_status(timeout=3.0)
-        except ModelError:
-            status = None
-        if status and status.get("model_file"):
-            return Path(str(status["model_file"])).name
+        """The file name of the model the Rasa servers run, else of the last one deployed, else None.
+
+        The first server that answers with a model says which.
+        """
+        running = first_answer(self.servers)
+        if running:
+            return running
         last = last_deployed_model(self.settings)
         return last.name if last else None
 
@@ -940,25 +931,26 @@ class ModelRegistry:
     # deployment
 
     def deploy(self, model: str, who: str, override_reason: Optional[str] = None) -> ModelInfo:
-        """Make the Rasa server run a model, unless it is worse than the deployed one.
+        """Make every Rasa server run a model, unless it is worse than the deployed one.
 
         Both models are evaluated if they were not yet. A worse candidate (see
         :func:`compare_evaluations`) is deployed only with an override reason
         of at least :data:`MIN_OVERRIDE_REASON` characters. The model is loaded
-        with ``PUT /model``; the call returns once ``GET /status`` names it.
-        The current model keeps answering during the load (see the module's docstring).
+        into one server after the other (:func:`bot.operators.deployment.roll_out`);
+        the call returns once every server's ``GET /status`` names it. The
+        current model keeps answering during the load (see the module's docstring).
         Deployments and rollbacks run one at a time, across processes.
 
         Raises:
             DeployRefused: The candidate is worse and there is no (long enough) reason.
-            ModelError: No such model, it is deployed already, or the Rasa server failed to load it.
+            ModelError: No such model, it is deployed already, a Rasa server does not answer,
+                or one failed to load it (the others are then back on the model they ran).
 
         """
         with _file_lock(self.operator_dir / "deploy.lock"):  # one deployment at a time
             path = self._stored_model(model)
-            current = self._serving()
-            if current == path.name:
-                raise ModelError(f"{path.name} is deployed already.")
+            running = serving(self.servers)
+            current = self._current(running, path.name)
             reason = (override_reason or "").strip()
             comparison = None
             if current is not None and (self.settings.models_dir / current).is_file():
@@ -966,7 +958,8 @@ class ModelRegistry:
                 if comparison.worse and len(reason) < MIN_OVERRIDE_REASON:
                     raise DeployRefused(comparison)
             candidate = comparison.candidate if comparison else self.evaluate(path.name, who)
-            self._load_in_rasa(path)
+            # asked again: evaluating may have taken a minute
+            roll_out(self.servers, path, serving(self.servers), self.settings.models_dir)
             record: dict[str, Any] = {
                 "action": "deploy", "at": _now().isoformat(), "who": who, "from": current, "to": path.name,
                 "override_reason": reason if comparison and comparison.worse else None,
@@ -975,6 +968,7 @@ class ModelRegistry:
                 "intent_f1": round(candidate.intent_f1, 4), "service_f1": round(candidate.service_f1, 4),
                 "previous_intent_f1": round(comparison.current.intent_f1, 4) if comparison else None,
                 "previous_service_f1": round(comparison.current.service_f1, 4) if comparison else None,
+                "servers": [server.url for server in self.servers],
             }
             self._record(record)
             return self._info(path, path.name, held_out_digest())
@@ -982,24 +976,27 @@ class ModelRegistry:
     def rollback(self, model: str, who: str) -> ModelInfo:
         """Go back to an earlier model in ``models_dir`` (no comparison); recorded like a deployment.
 
+        Loaded into every Rasa server like a deployment (one after the other).
+
         Raises:
             ModelError: No such model in ``models_dir``, it is deployed already, it is newer than the
-                deployed model (deploy it instead), or the Rasa server failed to load it.
+                deployed model (deploy it instead), a Rasa server does not answer, or one failed to
+                load it (the others are then back on the model they ran).
 
         """
         with _file_lock(self.operator_dir / "deploy.lock"):  # one deployment at a time
             path = self._stored_model(model)
-            current = self._serving()
-            if current == path.name:
-                raise ModelError(f"{path.name} is deployed already.")
-            serving = self.settings.models_dir / current if current else None
-            if serving is not None and serving.is_file() and (
-                    (model_trained_at(path), path.name) > (model_trained_at(serving), serving.name)):
+            running = serving(self.servers)
+            current = self._current(running, path.name)
+            deployed = self.settings.models_dir / current if current else None
+            if deployed is not None and deployed.is_file() and (
+                    (model_trained_at(path), path.name) > (model_trained_at(deployed), deployed.name)):
                 raise ModelError(f"{path.name} is newer than the deployed {current}: deploy it instead, "
                                  "so that it is compared first.")
-            self._load_in_rasa(path)
+            roll_out(self.servers, path, running, self.settings.models_dir)
             self._record({"action": "rollback", "at": _now().isoformat(), "who": who, "from": current,
-                          "to": path.name, "override_reason": None, "worse": None, "reasons": []})
+                          "to": path.name, "override_reason": None, "worse": None, "reasons": [],
+                          "servers": [server.url for server in self.servers]})
             return self._info(path, path.name, held_out_digest())
 
     def _stored_model(self, model: str) -> Path:
@@ -1009,15 +1006,17 @@ class ModelRegistry:
                              f"copy {path.name} there.")
         return path
 
-    def _serving(self) -> Optional[str]:
-        """The file name of the model the Rasa server runs (None: it runs none).
+    @staticmethod
+    def _current(running: Sequence[Optional[str]], model: str) -> Optional[str]:
+        """The model a deployment of ``model`` replaces: the first server's, or the first other one.
 
         Raises:
-            ModelError: The Rasa server does not answer.
+            ModelError: Every server runs ``model`` already.
 
         """
-        status = self._rasa_status()
-        return Path(str(status["model_file"])).name if status and status.get("model_file") else None
+        if all(name == model for name in running):
+            raise ModelError(f"{model} is deployed already.")
+        return next(name for name in running if name != model)
 
     def history(self) -> list[dict[str, Any]]:
         """Every deployment and rollback, newest first."""
@@ -1030,60 +1029,6 @@ class ModelRegistry:
             _write_json(self.deployments_file, [*(records if isinstance(records, list) else []), record])
         details = {key: record[key] for key in ("from", "to", "override_reason") if record.get(key)}
         self.accounts.record(record["who"], record["action"], details)
-
-    # the Rasa server
-
-    def _rasa(self, method: str, path: str, body: Optional[dict[str, Any]] = None,
-              timeout: float = 10.0) -> tuple[int, Any]:
-        url = f"{self.settings.rasa_url}{path}"
-        if self.settings.rasa_auth_token:
-            url += "?" + urllib.parse.urlencode({"token": self.settings.rasa_auth_token})
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read()
-                code = response.status
-        except urllib.error.HTTPError as error:
-            raw, code = error.read(), error.code
-        except (urllib.error.URLError, OSError) as error:
-            raise ModelError(f"The Rasa server at {self.settings.rasa_url} does not answer "
-                             f"({getattr(error, 'reason', error)}).") from error
-        try:
-            return code, json.loads(raw) if raw else None
-        except ValueError:
-            return code, raw.decode(errors="replace")
-
-    def _rasa_status(self, timeout: float = 10.0) -> Optional[dict[str, Any]]:
-        """``GET /status``: None when the server runs no model (409).
-
-        Raises:
-            ModelError: The server does not answer, or refuses the token.
-
-        """
-        code, body = self._rasa("GET", "/status", timeout=timeout)
-        if code in (401, 403):
-            raise ModelError("The Rasa server refused the token: check RASA_AUTH_TOKEN.")
-        return body if code == 200 and isinstance(body, dict) else None
-
-    def _load_in_rasa(self, path: Path, wait: float = 120.0) -> None:
-        """``PUT /model`` with the model's absolute path, then wait until ``GET /status`` names it."""
-        code, body = self._rasa("PUT", "/model", {"model_file": str(path.resolve())}, timeout=LOAD_TIMEOUT)
-        if code in (401, 403):
-            raise ModelError("The Rasa server refused the token: check RASA_AUTH_TOKEN.")
-        if code >= 300:
-            message = body.get("message") if isinstance(body, dict) else body
-            raise ModelError(f"The Rasa server could not load {path.name} (HTTP {code}): {message}")
-        deadline = time.monotonic() + wait
-        while True:
-            status = self._rasa_status()
-            if status and Path(str(status.get("model_file", ""))).name == path.name:
-                return
-            if time.monotonic() >= deadline:
-                raise ModelError(f"The Rasa server accepted {path.name} but still reports "
-                                 f"{(status or {}).get('model_file')} after {wait:.0f} s.")
-            time.sleep(0.5)
 
 
 def summarise_cross_validation(report_dir: Path, output: str, folds: int) -> dict[str, Any]:

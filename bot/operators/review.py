@@ -169,6 +169,23 @@ def _bot_text(data: dict[str, Any]) -> str:
     return text
 
 
+def readable(value: Any) -> Any:
+    """A JSON value with every lone surrogate in its texts replaced by U+FFFD.
+
+    JSON may carry half of a surrogate pair (an escape such as ``ud800``), which Python reads
+    as a text no page, CSV file or terminal can encode; a citizen's message
+    must never keep operators from reading the others.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") \
+            if any("\ud800" <= char <= "\udfff" for char in value) else value
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    if isinstance(value, dict):
+        return {readable(key): readable(item) for key, item in value.items()}
+    return value
+
+
 def _read_conversation(sender: str, rows: Iterable[Any]) -> _Conversation:
     """Turn one conversation's events (oldest first) into messages, with reasons, and turns."""
     events: list[tuple[int, str, Optional[float], dict[str, Any]]] = []
@@ -176,7 +193,7 @@ def _read_conversation(sender: str, rows: Iterable[Any]) -> _Conversation:
     addresses: list[str] = []
     for row in rows:
         try:
-            data = json.loads(row.data or "{}")
+            data = readable(json.loads(row.data or "{}"))
         except ValueError:
             continue
         events.append((row.id, row.type_name, row.timestamp, data))

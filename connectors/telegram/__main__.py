@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from bot.log_masking import install_log_masking
 from bot.settings import get_settings
 from connectors.telegram.app import run
 from connectors.telegram.speech import VoiceSpeech
@@ -12,6 +13,7 @@ from connectors.telegram.speech import VoiceSpeech
 
 def main() -> int:
     """Run the connector until stopped; 2 when no bot token is set."""
+    install_log_masking()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()

@@ -14,9 +14,8 @@ import hashlib
 import logging
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Optional, TypeVar
-from urllib.parse import urlparse
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
@@ -33,12 +32,13 @@ from telegram.ext import (
 from bot.handoff import HandoffDesk
 from bot.language import detect_language
 from bot.settings import Settings
-from connectors.assistant_client import AssistantUnavailable, RasaClient, Reply
+from connectors.assistant_client import AssistantUnavailable, MessageRefused, RasaClient, Reply
 from connectors.operator_replies import deliver_operator_replies
 from connectors.telegram.chats import Chat, Chats
 from connectors.telegram.render import big_keyboard, inline_keyboard, split_message
 from connectors.telegram.speech import Speech, SpeechProblem
 from connectors.telegram.texts import say
+from connectors.telegram.webhook import Webhook, serve_webhook
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +78,8 @@ async def with_retries(call: Callable[[], Awaitable[T]]) -> Optional[T]:
         except Forbidden:
             logger.info("The user blocked the bot; message dropped")
             return None
+        except BadRequest:
+            raise  # Telegram refused the call itself: trying again gives the same answer
         except (TimedOut, NetworkError) as error:
             if attempt == SEND_TRIES - 1:
                 raise
@@ -179,9 +181,9 @@ class TelegramConnector:
             return
         payload = chat.buttons.payload_for_key(query.data or "")
         if payload is None:
-            await with_retries(lambda: query.answer(say("button_expired", chat.language)))
+            await self._answer_button(query, say("button_expired", chat.language))
             return
-        await with_retries(lambda: query.answer())
+        await self._answer_button(query)
         async with chat.lock:
             if isinstance(query.message, Message):
                 try:  # a pressed choice cannot be pressed twice
@@ -189,6 +191,18 @@ class TelegramConnector:
                 except TelegramError:
                     pass
             await self._converse(chat, context, payload)
+
+    @staticmethod
+    async def _answer_button(query: CallbackQuery, text: Optional[str] = None) -> None:
+        """Stop the button's spinner; the press is handled even when Telegram refuses this.
+
+        Telegram refuses answers to presses older than about 15 seconds (while
+        the connector was restarting, say) or with an unknown query id.
+        """
+        try:
+            await with_retries(lambda: query.answer(text))
+        except BadRequest as error:
+            logger.info("Could not answer a button press: %s", error)
 
     async def on_voice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A voice note: transcribe it, show what was heard, answer (also by voice)."""
@@ -253,6 +267,10 @@ class TelegramConnector:
         await with_retries(lambda: context.bot.send_chat_action(chat.chat_id, ChatAction.TYPING))
         try:
             replies = await self.rasa.send(chat.sender, message, "telegram")
+        except MessageRefused as error:
+            logger.info("The assistant refused a message: %s", error)
+            await self._send_text(chat, context, say("unsupported", chat.language))
+            return
         except AssistantUnavailable as error:
             logger.warning("The assistant did not answer: %s", error)
             await self._send_text(chat, context, say("assistant_busy", chat.language))
@@ -353,15 +371,16 @@ def build_application(settings: Settings, connector: TelegramConnector
 
 
 def run(settings: Settings, speech: Speech) -> None:
-    """Serve Telegram until stopped: webhook mode when a webhook URL is set, else polling."""
+    """Serve Telegram until stopped: webhook mode when a webhook URL is set, else polling.
+
+    In webhook mode every call is checked before its update is handled (:mod:`connectors.telegram.webhook`).
+    """
     chats = Chats(settings.data_dir / "telegram-chats.json")
     connector = TelegramConnector(RasaClient(settings.rasa_url), chats, speech)
     application = build_application(settings, connector)
     if settings.telegram_webhook_url:
-        application.run_webhook(
-            listen=settings.host, port=settings.telegram_webhook_port,
-            url_path=urlparse(settings.telegram_webhook_url).path.strip("/"),
-            webhook_url=settings.telegram_webhook_url, secret_token=webhook_secret(settings),
-            allowed_updates=Update.ALL_TYPES)
+        webhook = Webhook(url=settings.telegram_webhook_url, listen=settings.host,
+                          port=settings.telegram_webhook_port, secret=webhook_secret(settings))
+        asyncio.run(serve_webhook(application, webhook))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -12,17 +12,15 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, RunningAssistant, free_port, port_is_open
+from tests.conftest import RunningAssistant
 from tests.telegram_server import ApiCall, FakeBotApi
 
 pytestmark = pytest.mark.server
@@ -208,33 +206,6 @@ def test_messages_of_one_chat_are_answered_in_order(api: FakeBotApi) -> None:
     texts = [c.text or "" for c in api.calls()[since:] if _to(c, chat)]
     order = [next(i for i, t in enumerate(texts) if word in t) for word in ("您好", "不客气", "再见")]
     assert order == sorted(order)
-
-
-@pytest.fixture(scope="module")
-def webhook_bot(assistant: RunningAssistant,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeBotApi]:
-    """A second connector in webhook mode, with no speech model installed."""
-    api = FakeBotApi().start()
-    port = free_port()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-           "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "TELEGRAM_WEBHOOK_PORT": str(port),
-           "TELEGRAM_WEBHOOK_SECRET": "test-secret", "RASA_PORT": str(assistant.rasa_port),
-           "DATA_DIR": str(tmp_path_factory.mktemp("webhook")), "VOSK_MODEL_ZH": "", "VOSK_MODEL_EN": ""}
-    log = tmp_path_factory.mktemp("webhook-log") / "connector.log"
-    process = subprocess.Popen([sys.executable, "-m", "connectors.telegram"], cwd=PROJECT_DIR, env=env,
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    try:
-        api.wait_for("setWebhook", timeout=120)
-        deadline = time.monotonic() + 60
-        while not port_is_open(port) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        api.port_for_tests = port  # type: ignore[attr-defined]
-        yield api
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        api.stop()
-        sys.stderr.write(f"[webhook connector log]\n{log.read_text(errors='replace')[-3000:]}\n")
 
 
 def test_webhook_mode_answers_updates_with_the_secret(webhook_bot: FakeBotApi) -> None:

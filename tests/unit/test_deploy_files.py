@@ -79,7 +79,7 @@ def depend_on_missing_service(deploy: Path) -> None:
 
 def break_nginx_syntax(deploy: Path) -> None:
     for name in ("nginx.conf.template", "nginx.conf"):  # the rendering still agrees: only nginx -t objects
-        replace_in(deploy / name, "keepalive 32;", "keepalive 32")
+        replace_in(deploy / name, "keepalive 16;", "keepalive 16")
 
 
 def forget_to_render_nginx(deploy: Path) -> None:
@@ -110,6 +110,11 @@ def let_web_reach_the_actions(deploy: Path) -> None:
                "    networks:\n      - frontend\n      - db-web\n      - actions\n")
 
 
+def publish_unmasked_events(deploy: Path) -> None:
+    for path in (deploy / "endpoints.yml", deploy / "k8s" / "configmap.yaml"):  # the copies still agree
+        replace_in(path, "type: bot.brokers.MaskingPikaEventBroker", "type: pika")
+
+
 @pytest.mark.parametrize(("breakage", "check", "said"), [
     (misspell_k8s_field, "kubernetes schemas", "readinesProbe"),
     (depend_on_missing_service, "compose references", "depends_on names no service: chatbot"),
@@ -119,6 +124,7 @@ def let_web_reach_the_actions(deploy: Path) -> None:
     (fill_in_the_secret_template, "secrets", "RASA_AUTH_TOKEN has a value"),
     (expose_the_rasa_api, "nginx routes", "location /status passes to the Rasa servers"),
     (let_web_reach_the_actions, "compose references", "web shares a network with actions"),
+    (publish_unmasked_events, "rasa endpoints", "the event broker is pika"),
 ])
 def test_lint_fails_on_a_broken_copy(real_files_lint: subprocess.CompletedProcess[str], tmp_path: Path,
                                      breakage: Callable[[Path], None], check: str, said: str) -> None:
@@ -295,7 +301,7 @@ def test_rasa_reads_the_production_endpoints(monkeypatch: pytest.MonkeyPatch) ->
     assert endpoints.tracker_store.kwargs["password"] == "tracker-password"
     assert endpoints.lock_store.type == "redis"
     assert endpoints.lock_store.kwargs["password"] == "redis-password"
-    assert endpoints.event_broker.type == "pika"
+    assert endpoints.event_broker.type == "bot.brokers.MaskingPikaEventBroker"
     assert endpoints.event_broker.kwargs["queues"] == ["assistant_events"]
 
 

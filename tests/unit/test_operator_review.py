@@ -253,3 +253,24 @@ def test_the_tracker_store_of_a_run_is_read(tmp_path: Path) -> None:
 ])
 def test_masking(text: str, names: tuple[str, ...], masked: str) -> None:
     assert mask_text(text, names) == masked
+
+
+def test_half_a_surrogate_pair_in_a_message_never_keeps_operators_from_reading(tmp_path: Path) -> None:
+    # Valid JSON ("\ud800") that Python reads as a text no page or CSV file can encode.
+    log = ConversationLog(make_tracker_store(tmp_path / "tracker.db", {
+        "citizen-odd": [user("bad \ud800 text", "nlu_fallback", 0.3, DAY_3), bot("Sorry?", DAY_3 + 1)]}))
+    [message] = log.messages()
+    assert message.text.startswith("bad \ufffd") and message.text.endswith(" text")
+    message.text.encode("utf-8")
+    log.export_csv(ReviewFilter()).encode("utf-8")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("帮我叫个管事的来", "帮我叫个管事的来"), ("", "（空消息）(empty message)"),
+    ("\u200b\u200b", "（空消息）(empty message)"), (" \t\x07", "（空消息）(empty message)"),
+    ("\u200b好", "\u200b好"),
+])
+def test_a_message_with_nothing_visible_is_named_in_the_console(text: str, shown: str) -> None:
+    from web.operator.routes import shown_text
+
+    assert shown_text(text) == shown

@@ -69,7 +69,8 @@ def test_the_endpoints_file_is_one_rasa_reads(tmp_path: Path) -> None:
     endpoints = read_endpoints_from_path(path)
     assert endpoints.tracker_store is not None and endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.lock_store is not None and endpoints.lock_store.type == "redis"
-    assert endpoints.event_broker is not None and endpoints.event_broker.type == "pika"
+    assert endpoints.event_broker is not None
+    assert endpoints.event_broker.type == "bot.brokers.MaskingPikaEventBroker"
     assert endpoints.event_broker.kwargs["queues"] == ["assistant_events"]
 
 

@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import threading
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -78,6 +79,17 @@ class Console:
         self.cross_validation = threading.Thread(target=run, name="cross-validation", daemon=True)
         self.cross_validation.start()
         return True
+
+
+def shown_text(text: str) -> str:
+    """A message as a link shows it: itself, or "(empty message)" when nothing of it is visible.
+
+    A message of spaces, control or format characters only (a zero-width
+    space, say) would make a link with no text, which a screen reader cannot name.
+    """
+    if any(unicodedata.category(char)[0] not in "CZ" for char in text):
+        return text
+    return "（空消息）(empty message)"
 
 
 def _html(body: str, status: int = 200) -> HTMLResponse:
@@ -256,12 +268,12 @@ def operator_router(console: Console) -> APIRouter:
                 tag("button", "筛选 Filter", type="submit"),
                 action="/operator/review", method="get", class_="filters")
             rows = [[m.when.strftime("%Y-%m-%d %H:%M"), m.channel,
-                     tag("a", m.text or "（空消息）(empty message)",
+                     tag("a", shown_text(m.text),
                          href=f"/operator/conversations/{m.sender}#event-{m.event_id}"),
                      m.intent, f"{m.confidence:.2f}", ", ".join(m.services) or "—",
                      ", ".join(REASON_NAMES.get(r, r) for r in m.reasons) or "—",
                      tag("a", "标注 Annotate", href=f"/operator/annotate/{m.event_id}",
-                         aria_label=f"标注 Annotate: {m.text or '（空消息）'}")]
+                         aria_label=f"标注 Annotate: {shown_text(m.text)}")]
                     for m in messages]
             export = tag("a", "导出 CSV Export (masked)",
                          href="/operator/review.csv?" + str(request.url.query), class_="export")
