@@ -14,6 +14,8 @@ export RASA_TELEMETRY_ENABLED ?= false
 # RabbitMQ and Rasa servers behind nginx (bot/production.py). make passes command-line
 # variables to the recipe's environment, where the settings read PROFILE.
 run: setup
+	@if $(PY) -c 'import sys; from bot.settings import Settings; sys.exit(not Settings.from_environment().is_production)' 2>/dev/null; \
+	then bash scripts/setup-production.sh; fi
 	exec $(PY) -m bot run
 
 ## test: every check: ruff, mypy, rasa data validate, pytest, conversation tests
