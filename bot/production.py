@@ -282,7 +282,7 @@ def production_parts(settings: Settings, model: Path) -> tuple[list[Part], Setti
             part.env["PORTAL_DATABASE_URL"] = portal_db
             parts.append(part)
         elif part.name == "web pages":  # the operator console deploys to every Rasa server
-            part.env["RASA_API_URLS"] = ",".join(f"http://{settings.host}:{p}" for p in rasa_ports(settings))
+            part.env["RASA_API_URLS"] = ",".join(settings.rasa_server_urls)
             parts.append(part)
         elif part.name == "Rasa server":
             parts += rasa_parts(settings, model, endpoints)

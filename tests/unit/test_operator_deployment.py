@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Optional
-from urllib.parse import parse_qs, urlparse
+from typing import Any
 
 import pytest
 
@@ -21,6 +17,7 @@ from bot.operators.deployment import RasaServer, rasa_servers
 from bot.operators.model_commands import add_model_commands, run_model_command
 from bot.operators.models import ModelError, ModelRegistry
 from bot.settings import Settings
+from tests.unit.rasa_stand_in import RasaStandIn
 from tests.unit.test_operator_models import (
     CANDIDATE,
     CURRENT,
@@ -32,84 +29,11 @@ from tests.unit.test_operator_models import (
 )
 
 
-class StandIn:
-    """One Rasa server's ``GET /status`` and ``PUT /model`` on loopback, loading as bot.rasa_server does.
-
-    ``PUT /model`` answers once the model is "loaded" (``load_seconds``), while
-    ``GET /status`` keeps naming the old model. Every PUT is noted in the
-    shared ``events``, with the model each stand-in runs at that moment.
-    """
-
-    def __init__(self, number: int, model_file: str, events: list[tuple[Any, ...]],
-                 others: list["StandIn"], load_seconds: float = 0.05) -> None:
-        self.number = number
-        self.model_file: Optional[str] = model_file
-        self.events = events
-        self.others = others
-        self.load_seconds = load_seconds
-        #: How many of the next PUTs fail (HTTP 400, the old model keeps serving).
-        self.failing_puts = 0
-        #: Answer PUT but never switch (``GET /status`` keeps naming the old model).
-        self.never_switches = False
-        self.puts: list[str] = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _reply(self, code: int, body: Any = None) -> None:
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _authorised(self) -> bool:
-                if parse_qs(urlparse(self.path).query).get("token", [""])[0] != TOKEN:
-                    self._reply(401, {"message": "token"})
-                    return False
-                return True
-
-            def do_GET(self) -> None:  # noqa: N802
-                if self._authorised():
-                    if stand_in.model_file is None:
-                        self._reply(409, {"message": "No agent loaded."})
-                    else:
-                        self._reply(200, {"model_file": stand_in.model_file, "model_id": "x",
-                                          "num_active_training_jobs": 0})
-
-            def do_PUT(self) -> None:  # noqa: N802
-                if not self._authorised():
-                    return
-                model = Path(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["model_file"])
-                stand_in.puts.append(model.name)
-                stand_in.events.append(("put", stand_in.number, model.name,
-                                        {other.number: other.model_file for other in stand_in.others}))
-                time.sleep(stand_in.load_seconds)  # loading; the old model keeps answering /status
-                if stand_in.failing_puts:
-                    stand_in.failing_puts -= 1
-                    self._reply(400, {"message": "Agent could not be loaded."})
-                    return
-                if not stand_in.never_switches:
-                    stand_in.model_file = model.name
-                self._reply(204)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def servers() -> Iterator[list[StandIn]]:
+def servers() -> Iterator[list[RasaStandIn]]:
     events: list[tuple[Any, ...]] = []
-    group: list[StandIn] = []
-    group += [StandIn(1, CURRENT, events, group), StandIn(2, CURRENT, events, group)]
+    group: list[RasaStandIn] = []
+    group += [RasaStandIn(CURRENT, TOKEN, number, events, group, load_seconds=0.05) for number in (1, 2)]
     yield group
     for stand_in in group:
         stand_in.close()
@@ -124,7 +48,7 @@ def two_server_settings(tmp_path: Path, urls: list[str]) -> Settings:
     return replace(make_settings(tmp_path), rasa_api_urls=" , ".join(urls) + ",")
 
 
-def registry_for(tmp_path: Path, servers: list[StandIn]) -> ModelRegistry:
+def registry_for(tmp_path: Path, servers: list[RasaStandIn]) -> ModelRegistry:
     settings = two_server_settings(tmp_path, [s.url for s in servers])
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, better_rows())
@@ -186,7 +110,7 @@ def test_the_production_web_pages_are_given_every_rasa_server(tmp_path: Path,
 
 # --- rolling ------------------------------------------------------------------------------------
 
-def test_a_deployment_goes_to_one_server_after_the_other(tmp_path: Path, servers: list[StandIn]) -> None:
+def test_a_deployment_goes_to_one_server_after_the_other(tmp_path: Path, servers: list[RasaStandIn]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)
     info = registry.deploy(CANDIDATE, "li.na")
@@ -204,7 +128,7 @@ def test_a_deployment_goes_to_one_server_after_the_other(tmp_path: Path, servers
         registry.deploy(CANDIDATE, "li.na")
 
 
-def test_a_rollback_goes_to_every_server_in_turn(tmp_path: Path, servers: list[StandIn]) -> None:
+def test_a_rollback_goes_to_every_server_in_turn(tmp_path: Path, servers: list[RasaStandIn]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)
     registry.rollback(OLD, "li.na")
@@ -214,7 +138,7 @@ def test_a_rollback_goes_to_every_server_in_turn(tmp_path: Path, servers: list[S
 
 
 def test_each_server_counts_only_once_its_status_names_the_model(tmp_path: Path,
-                                                                 servers: list[StandIn]) -> None:
+                                                                 servers: list[RasaStandIn]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)
     registry.servers = [replace(s, label=f"server {n}") for n, s in enumerate(registry.servers, start=1)]
@@ -230,7 +154,7 @@ def test_each_server_counts_only_once_its_status_names_the_model(tmp_path: Path,
 
 
 def test_a_server_that_does_not_answer_stops_it_before_anything_changes(tmp_path: Path,
-                                                                        servers: list[StandIn]) -> None:
+                                                                        servers: list[RasaStandIn]) -> None:
     first, _ = servers
     down = closed_url()
     settings = two_server_settings(tmp_path, [first.url, down])
@@ -245,7 +169,8 @@ def test_a_server_that_does_not_answer_stops_it_before_anything_changes(tmp_path
     assert registry.deployed_name() == CURRENT  # the first server that answers says which
 
 
-def test_when_the_second_cannot_load_it_the_first_goes_back(tmp_path: Path, servers: list[StandIn]) -> None:
+def test_when_the_second_cannot_load_it_the_first_goes_back(tmp_path: Path,
+                                                           servers: list[RasaStandIn]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)
     second.failing_puts = 1
@@ -262,7 +187,7 @@ def test_when_the_second_cannot_load_it_the_first_goes_back(tmp_path: Path, serv
 
 
 def test_when_the_old_model_cannot_be_put_back_the_error_says_so(tmp_path: Path,
-                                                                 servers: list[StandIn]) -> None:
+                                                                 servers: list[RasaStandIn]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)
     registry.deploy(CANDIDATE, "li.na")
@@ -286,7 +211,7 @@ def test_when_the_old_model_cannot_be_put_back_the_error_says_so(tmp_path: Path,
 
 
 def test_servers_left_running_different_models_are_brought_together(tmp_path: Path,
-                                                                    servers: list[StandIn]) -> None:
+                                                                    servers: list[RasaStandIn]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)
     first.model_file = CANDIDATE  # e.g. after a deployment was interrupted
@@ -299,7 +224,7 @@ def test_servers_left_running_different_models_are_brought_together(tmp_path: Pa
     assert (first.model_file, second.model_file) == (CURRENT, CURRENT)
 
 
-def test_deploy_on_the_command_line_reaches_every_server(tmp_path: Path, servers: list[StandIn],
+def test_deploy_on_the_command_line_reaches_every_server(tmp_path: Path, servers: list[RasaStandIn],
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     first, second = servers
     registry = registry_for(tmp_path, servers)

@@ -8,14 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
@@ -45,6 +42,7 @@ from bot.operators.models import (
 )
 from bot.settings import PROJECT_DIR, Settings
 from bot.training import FINGERPRINT_FILE
+from tests.unit.rasa_stand_in import RasaStandIn
 
 TOKEN = "test-token"
 OLD, CURRENT, CANDIDATE = ("20260101-100000-old-model.tar.gz", "20260201-100000-current-model.tar.gz",
@@ -355,65 +353,9 @@ def test_the_comparison_lists_the_messages_understood_differently(tmp_path: Path
 
 # --- deploy against a fake Rasa server ----------------------------------------------------------
 
-class FakeRasa:
-    """GET /status and PUT /model of the Rasa HTTP API, on loopback; records every PUT body."""
-
-    def __init__(self, model_file: str) -> None:
-        self.model_file = model_file
-        self.puts: list[dict[str, Any]] = []
-        self.tokens: list[str] = []
-        self.fail_next_put = False
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _reply(self, code: int, body: Any = None) -> None:
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _authorised(self) -> bool:
-                token = parse_qs(urlparse(self.path).query).get("token", [""])[0]
-                fake.tokens.append(token)
-                if token != TOKEN:
-                    self._reply(401, {"message": "token"})
-                    return False
-                return True
-
-            def do_GET(self) -> None:  # noqa: N802
-                if self._authorised() and urlparse(self.path).path == "/status":
-                    self._reply(200, {"model_file": fake.model_file, "model_id": "x",
-                                      "num_active_training_jobs": 0})
-
-            def do_PUT(self) -> None:  # noqa: N802
-                if not self._authorised():
-                    return
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.puts.append(body)
-                if fake.fail_next_put:
-                    fake.fail_next_put = False
-                    self._reply(400, {"message": "Agent could not be loaded."})
-                    return
-                fake.model_file = Path(body["model_file"]).name
-                self._reply(204)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def rasa() -> Iterator[FakeRasa]:
-    server = FakeRasa(CURRENT)
+def rasa() -> Iterator[RasaStandIn]:
+    server = RasaStandIn(CURRENT, TOKEN)
     yield server
     server.close()
 
@@ -441,7 +383,8 @@ def better_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def test_models_are_listed_newest_first_with_the_deployed_one_marked(tmp_path: Path, rasa: FakeRasa) -> None:
+def test_models_are_listed_newest_first_with_the_deployed_one_marked(tmp_path: Path,
+                                                                    rasa: RasaStandIn) -> None:
     settings = make_settings(tmp_path, rasa.port)
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, better_rows())
@@ -460,7 +403,7 @@ def test_models_are_listed_newest_first_with_the_deployed_one_marked(tmp_path: P
 
 
 def test_a_worse_model_is_refused_without_a_reason_and_deployed_with_one(tmp_path: Path,
-                                                                         rasa: FakeRasa) -> None:
+                                                                         rasa: RasaStandIn) -> None:
     settings = make_settings(tmp_path, rasa.port)
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, worse_rows())
@@ -472,7 +415,7 @@ def test_a_worse_model_is_refused_without_a_reason_and_deployed_with_one(tmp_pat
     assert rasa.puts == [] and registry.history() == []
     info = registry.deploy(CANDIDATE, "小王", override_reason="fixes the pension questions")
     assert info.name == CANDIDATE and info.deployed
-    assert rasa.puts == [{"model_file": str((settings.models_dir / CANDIDATE).resolve())}]
+    assert rasa.put_bodies == [{"model_file": str((settings.models_dir / CANDIDATE).resolve())}]
     assert registry.deployed_name() == CANDIDATE
     [record] = registry.history()
     assert (record["action"], record["who"], record["from"], record["to"]) == (
@@ -482,7 +425,7 @@ def test_a_worse_model_is_refused_without_a_reason_and_deployed_with_one(tmp_pat
         registry.deploy(CANDIDATE, "小王", override_reason="once more please")
 
 
-def test_a_better_model_is_deployed_without_a_reason(tmp_path: Path, rasa: FakeRasa) -> None:
+def test_a_better_model_is_deployed_without_a_reason(tmp_path: Path, rasa: RasaStandIn) -> None:
     settings = make_settings(tmp_path, rasa.port)
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, better_rows())
@@ -492,11 +435,11 @@ def test_a_better_model_is_deployed_without_a_reason(tmp_path: Path, rasa: FakeR
     assert record["intent_f1"] > record["previous_intent_f1"]
 
 
-def test_a_model_rasa_cannot_load_is_not_recorded(tmp_path: Path, rasa: FakeRasa) -> None:
+def test_a_model_rasa_cannot_load_is_not_recorded(tmp_path: Path, rasa: RasaStandIn) -> None:
     settings = make_settings(tmp_path, rasa.port)
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, better_rows())
-    rasa.fail_next_put = True
+    rasa.failing_puts = 1
     with pytest.raises(ModelError, match="could not load"):
         registry.deploy(CANDIDATE, "li.na")
     assert registry.history() == [] and registry.deployed_name() == CURRENT
@@ -507,7 +450,7 @@ def test_a_model_rasa_cannot_load_is_not_recorded(tmp_path: Path, rasa: FakeRasa
         bad_token.rollback(OLD, "li.na")
 
 
-def test_rollback_goes_to_an_earlier_model_without_comparing(tmp_path: Path, rasa: FakeRasa) -> None:
+def test_rollback_goes_to_an_earlier_model_without_comparing(tmp_path: Path, rasa: RasaStandIn) -> None:
     settings = make_settings(tmp_path, rasa.port)
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, worse_rows())
@@ -529,7 +472,7 @@ def test_rollback_goes_to_an_earlier_model_without_comparing(tmp_path: Path, ras
 
 
 def test_without_the_rasa_server_the_deployed_model_is_the_last_recorded(tmp_path: Path,
-                                                                          rasa: FakeRasa) -> None:
+                                                                          rasa: RasaStandIn) -> None:
     settings = make_settings(tmp_path, rasa.port)
     registry = ModelRegistry(settings)
     prepare_models(settings, registry, better_rows())
@@ -610,7 +553,7 @@ def run_cli(argv: list[str], settings: Settings) -> int | None:
     return run_model_command(operator_parser().parse_args(argv), settings)
 
 
-def test_the_model_verbs_on_the_command_line(tmp_path: Path, rasa: FakeRasa,
+def test_the_model_verbs_on_the_command_line(tmp_path: Path, rasa: RasaStandIn,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     settings = make_settings(tmp_path, rasa.port)
     prepare_models(settings, ModelRegistry(settings), worse_rows())
