@@ -33,15 +33,21 @@ def base_endpoints(settings: Settings) -> dict[str, Any]:
 
 
 def rasa_command(settings: Settings, port: int, model: Path, endpoints: Path) -> list[str]:
-    """The command line of a Rasa server on ``port``, serving ``model``."""
-    command = [
+    """The command line of a Rasa server on ``port``, serving ``model``.
+
+    The token is not on it (anyone on the machine can read a command line):
+    the server reads it from its environment (:func:`rasa_environment`).
+    """
+    return [
         sys.executable, "-m", "bot.rasa_server", "run", "--enable-api", "--interface", settings.host,
         "--port", str(port), "--model", str(model), "--endpoints", str(endpoints),
         "--credentials", str(PROJECT_DIR / "credentials.yml"),
     ]
-    if settings.rasa_auth_token:
-        command += ["--auth-token", settings.rasa_auth_token]
-    return command
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """What a Rasa server's environment adds: its API token (``bot.rasa_server`` passes it to Rasa)."""
+    return {"RASA_AUTH_TOKEN": settings.rasa_auth_token or ""}
 
 
 def rasa_status_url(settings: Settings, port: int) -> str:
@@ -137,6 +143,7 @@ def build_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
         Part(
             name="Rasa server",
             command=rasa_command(settings, settings.rasa_port, model, endpoints),
+            env=rasa_environment(settings),
             health_url=rasa_status_url(settings, settings.rasa_port),
             public_url=f"{settings.rasa_url}/webhooks/rest/webhook",
             log_path=logs / "rasa.log",

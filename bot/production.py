@@ -230,7 +230,7 @@ def rasa_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
     with the model operators deployed last (the one it served, unless a deploy
     came since), while nginx sends every message to the others.
     """
-    from bot.assistant import model_to_serve, rasa_command, rasa_status_url
+    from bot.assistant import model_to_serve, rasa_command, rasa_environment, rasa_status_url
 
     parts = []
     for number, port in enumerate(rasa_ports(settings), start=1):
@@ -239,6 +239,7 @@ def rasa_parts(settings: Settings, model: Path, endpoints: Path) -> list[Part]:
 
         parts.append(Part(name=f"Rasa server {number}",
                           command=rasa_command(settings, port, model, endpoints),
+                          env=rasa_environment(settings),
                           health_url=rasa_status_url(settings, port), public_url=f"http://{settings.host}:{port}",
                           log_path=settings.data_dir / "logs" / f"rasa-{number}.log",
                           restart_after=RASA_RESTART_SECONDS, restart_command=command_now))

@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
 from sanic.exceptions import InvalidUsage
@@ -119,6 +120,18 @@ def refuse_malformed_request_heads() -> None:
     Http.http1_request_header = read_head_or_refuse
 
 
+def with_token_from_environment(arguments: list[str], environ: Mapping[str, str]) -> list[str]:
+    """``rasa run`` arguments with ``--auth-token`` from ``RASA_AUTH_TOKEN`` when they have none.
+
+    The token then never appears on the server's command line, which every user
+    of the machine can read (``ps``). Rasa's own command line has no other way.
+    """
+    token = environ.get("RASA_AUTH_TOKEN", "")
+    if arguments[:1] == ["run"] and token and "--auth-token" not in arguments:
+        return [*arguments, "--auth-token", token]
+    return arguments
+
+
 def main() -> None:
     """Run Rasa's command line with background model loading (ID and phone numbers masked in its logs)."""
     from bot.log_masking import install_log_masking
@@ -129,7 +142,7 @@ def main() -> None:
     refuse_malformed_request_heads()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *sys.argv[1:]]
+    sys.argv = ["rasa", *with_token_from_environment(sys.argv[1:], os.environ)]
     rasa_main()
 
 

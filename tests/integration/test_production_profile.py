@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,15 @@ def test_each_rasa_server_wants_its_token_for_everything_but_the_webhooks(
         # The channel webhook needs none.
         status, reply = production.say("production-webhook-open", "你好")
         assert status == 200 and reply
+
+
+def test_the_rasa_token_is_not_on_any_command_line(production: ProductionRun) -> None:
+    """Every user of the machine can read command lines (``ps``): the token is not there."""
+    pids = production.rasa_pids()
+    assert sorted(pids) == sorted(production.rasa_ports)
+    for pid in pids.values():
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        assert "bot.rasa_server" in command_line and AUTH_TOKEN not in command_line
+    every_command_line = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
+                                        check=True).stdout
+    assert AUTH_TOKEN not in every_command_line

@@ -81,3 +81,24 @@ def test_the_nginx_config_is_rendered_for_local_ports(tmp_path: Path) -> None:
     assert "server 127.0.0.1:6006 " in text and "server 127.0.0.1:6007 " in text
     assert "server 127.0.0.1:6080 " in text
     assert "upstream=$upstream_addr" in text
+
+
+def test_the_rasa_token_is_in_the_servers_environment_not_on_their_command_lines(tmp_path: Path) -> None:
+    from bot.rasa_server import with_token_from_environment
+
+    settings = production(tmp_path, rasa_auth_token="a-secret-rasa-token")
+    for part in rasa_parts(settings, tmp_path / "model.tar.gz", tmp_path / "endpoints.yml"):
+        assert not any("a-secret-rasa-token" in argument for argument in part.command)
+        assert part.env["RASA_AUTH_TOKEN"] == "a-secret-rasa-token"
+        arguments = with_token_from_environment(list(part.command[3:]), part.env)
+        assert arguments[-2:] == ["--auth-token", "a-secret-rasa-token"] and arguments[0] == "run"
+
+
+def test_the_rasa_server_takes_the_token_only_when_the_command_line_has_none() -> None:
+    from bot.rasa_server import with_token_from_environment
+
+    assert with_token_from_environment(["run", "--port", "5005"], {}) == ["run", "--port", "5005"]
+    assert with_token_from_environment(["run"], {"RASA_AUTH_TOKEN": ""}) == ["run"]
+    assert with_token_from_environment(["run", "--auth-token", "given"], {"RASA_AUTH_TOKEN": "env"}) \
+        == ["run", "--auth-token", "given"]
+    assert with_token_from_environment(["train"], {"RASA_AUTH_TOKEN": "env"}) == ["train"]
