@@ -28,6 +28,9 @@ the other, with ``PUT /model`` (:mod:`bot.operators.deployment`); the current
 model keeps answering meanwhile. The deployment is recorded only once every
 server's ``GET /status`` names the new model; when one cannot load it, the
 others are put back on the model they ran and nothing is recorded.
+
+Scoring an evaluation and comparing two is :mod:`bot.operators.scoring`;
+following a training's log is :mod:`bot.operators.training_progress`.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -44,29 +46,43 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import yaml
 
-from bot.evaluation import HELD_OUT_SETS, OUT_OF_SCOPE_INTENTS, Example, Prediction, held_out_files, score
+from bot.evaluation import HELD_OUT_SETS, Prediction, held_out_files
 from bot.operators.accounts import Accounts, operator_database_url
 from bot.operators.deployment import first_answer, rasa_servers, roll_out, serving
-from bot.operators.errors import ModelError
+
+# The names code and tests import from here are re-exported (``X as X``), those of scoring and
+# training progress (their own modules now) and ModelError.
+from bot.operators.errors import ModelError as ModelError
+from bot.operators.scoring import Comparison as Comparison
+from bot.operators.scoring import Evaluation as Evaluation
+from bot.operators.scoring import Scores as Scores
+from bot.operators.scoring import _now, _parse_time, scored_intent
+from bot.operators.scoring import build_evaluation as build_evaluation
+from bot.operators.scoring import compare_evaluations as compare_evaluations
+from bot.operators.scoring import held_out_digest as held_out_digest
+from bot.operators.scoring import intent_scores as intent_scores
+from bot.operators.scoring import service_scores as service_scores
+from bot.operators.scoring import weighted_f1 as weighted_f1
+from bot.operators.training_progress import SAVING_WEIGHT, read_log
+from bot.operators.training_progress import estimate_progress as estimate_progress
+from bot.operators.training_progress import log_lines as log_lines
+from bot.operators.training_progress import read_training_log as read_training_log
+from bot.operators.training_progress import training_plan as training_plan
 from bot.settings import PROJECT_DIR, Settings
 
-#: The candidate is worse when its weighted F1 (intents or services) is lower by more than this.
-WORSE_MARGIN = 0.005
 #: Characters an override reason needs at least.
 MIN_OVERRIDE_REASON = 5
 #: Seconds an evaluation (loading the model, parsing the held-out set) may take.
 EVALUATION_TIMEOUT = 1800.0
 #: Lines of the training log shown with a status.
 LOG_TAIL_LINES = 20
-#: The intent a prediction of ``nlu_fallback`` counts as (both mean "not understood").
-OUT_OF_SCOPE = "out_of_scope"
 MODEL_SUFFIX = ".tar.gz"
 
 
@@ -96,88 +112,6 @@ class TrainingStatus:
     started_by: Optional[str]
 
 
-@dataclass(frozen=True)
-class Scores:
-    """Precision, recall and F1 of one intent or service; support: how many test messages have it."""
-
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """A model's figures on the held-out test set.
-
-    ``predictions`` has one dict per test message: ``text``, ``language``,
-    ``set`` (development or final), ``expected_intent``, ``predicted_intent``,
-    ``confidence``, ``expected_services`` and ``predicted_services``.
-    ``figures`` are :mod:`bot.evaluation`'s per part of the held-out set and
-    language (intent and service accuracy, out-of-scope precision and recall).
-    """
-
-    model: str
-    intents: dict[str, Scores]
-    services: dict[str, Scores]
-    intent_f1: float
-    service_f1: float
-    intent_accuracy: float
-    examples: int
-    predictions: list[dict[str, Any]]
-    confusion_png: Path
-    evaluated_at: Optional[datetime] = None
-    evaluated_by: Optional[str] = None
-    held_out_digest: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the evaluation as JSON-ready data."""
-        return {
-            "model": self.model,
-            "intents": {name: asdict(s) for name, s in self.intents.items()},
-            "services": {name: asdict(s) for name, s in self.services.items()},
-            "intent_f1": self.intent_f1, "service_f1": self.service_f1,
-            "intent_accuracy": self.intent_accuracy, "examples": self.examples,
-            "predictions": self.predictions, "confusion_png": str(self.confusion_png),
-            "evaluated_at": self.evaluated_at.isoformat() if self.evaluated_at else None,
-            "evaluated_by": self.evaluated_by, "held_out_digest": self.held_out_digest,
-            "figures": self.figures,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Evaluation":
-        """Rebuild an evaluation from :meth:`to_dict`'s data."""
-        return cls(
-            model=str(data["model"]),
-            intents={name: Scores(**s) for name, s in data["intents"].items()},
-            services={name: Scores(**s) for name, s in data["services"].items()},
-            intent_f1=float(data["intent_f1"]), service_f1=float(data["service_f1"]),
-            intent_accuracy=float(data["intent_accuracy"]), examples=int(data["examples"]),
-            predictions=list(data["predictions"]), confusion_png=Path(data["confusion_png"]),
-            evaluated_at=_parse_time(data.get("evaluated_at")), evaluated_by=data.get("evaluated_by"),
-            held_out_digest=str(data.get("held_out_digest") or ""), figures=dict(data.get("figures") or {}),
-        )
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A candidate model against the current one, on the same held-out set.
-
-    ``changed`` has one dict per message whose prediction differs: ``text``,
-    ``language``, ``expected`` (intent), ``expected_services``, ``current`` and
-    ``candidate`` (predicted intents), ``current_services``,
-    ``candidate_services``, and ``better``: True when only the candidate is
-    right, False when only the current model is, None otherwise.
-    """
-
-    current: Evaluation
-    candidate: Evaluation
-    changed: list[dict[str, Any]]
-    worse: bool
-    reasons: list[str]
-
-
 class DeployRefused(Exception):
     """The candidate is worse than the deployed model and no override reason was given.
 
@@ -192,309 +126,7 @@ class DeployRefused(Exception):
         self.comparison = comparison
 
 
-# --- scoring -----------------------------------------------------------------------------------
-
-def _ratio(part: float, whole: float) -> float:
-    return part / whole if whole else 0.0
-
-
-def _scores(true_positive: int, false_positive: int, false_negative: int) -> Scores:
-    precision = _ratio(true_positive, true_positive + false_positive)
-    recall = _ratio(true_positive, true_positive + false_negative)
-    return Scores(precision, recall, _ratio(2 * precision * recall, precision + recall),
-                  true_positive + false_negative)
-
-
-def scored_intent(intent: str) -> str:
-    """Return the intent a prediction counts as: ``nlu_fallback`` counts as ``out_of_scope``."""
-    return OUT_OF_SCOPE if intent in OUT_OF_SCOPE_INTENTS else intent
-
-
-def intent_scores(expected: Sequence[str], predicted: Sequence[str]) -> dict[str, Scores]:
-    """Per-intent precision, recall and F1 (one intent per message).
-
-    Args:
-        expected: The annotated intent of each message.
-        predicted: The predicted intent of each message (``nlu_fallback`` counts as ``out_of_scope``).
-
-    Returns:
-        Scores of every intent expected or predicted, sorted by name.
-
-    """
-    pairs = [(e, scored_intent(p)) for e, p in zip(expected, predicted, strict=True)]
-    labels = sorted({label for pair in pairs for label in pair})
-    return {label: _scores(sum(e == label and p == label for e, p in pairs),
-                           sum(e != label and p == label for e, p in pairs),
-                           sum(e == label and p != label for e, p in pairs)) for label in labels}
-
-
-def service_scores(expected: Sequence[frozenset[str]],
-                   predicted: Sequence[frozenset[str]]) -> dict[str, Scores]:
-    """Per-service precision, recall and F1 (any number of services per message).
-
-    A service found in a message counts as a true positive when annotated, as
-    a false positive when not; an annotated service not found is a false negative.
-    """
-    pairs = list(zip(expected, predicted, strict=True))
-    labels = sorted({s for e, p in pairs for s in e | p})
-    return {label: _scores(sum(label in e and label in p for e, p in pairs),
-                           sum(label not in e and label in p for e, p in pairs),
-                           sum(label in e and label not in p for e, p in pairs)) for label in labels}
-
-
-def weighted_f1(scores: Mapping[str, Scores]) -> float:
-    """Return the F1 averaged over labels weighted by support (labels never expected weigh nothing)."""
-    return _ratio(sum(s.f1 * s.support for s in scores.values()), sum(s.support for s in scores.values()))
-
-
-def build_evaluation(model: str, predictions: Sequence[Mapping[str, Any]], confusion_png: Path,
-                     evaluated_by: Optional[str] = None, held_out_digest: str = "") -> Evaluation:
-    """Score predictions on the held-out set.
-
-    Args:
-        model: The model's file name.
-        predictions: One dict per message (see :class:`Evaluation`; ``set`` and ``confidence`` optional).
-        confusion_png: Where the confusion matrix image is (or will be).
-        evaluated_by: Who asked for the evaluation.
-        held_out_digest: :func:`held_out_digest` of the set the predictions were made on.
-
-    Returns:
-        The evaluation.
-
-    """
-    rows: list[dict[str, Any]] = [
-        {"text": str(p["text"]), "language": str(p["language"]), "set": str(p.get("set", "")),
-         "expected_intent": str(p["expected_intent"]), "predicted_intent": str(p["predicted_intent"]),
-         "confidence": round(float(p.get("confidence", 0.0)), 4),
-         "expected_services": sorted(p["expected_services"]),
-         "predicted_services": sorted(p["predicted_services"])} for p in predictions]
-    intents = intent_scores([r["expected_intent"] for r in rows], [r["predicted_intent"] for r in rows])
-    services = service_scores([frozenset(r["expected_services"]) for r in rows],
-                              [frozenset(r["predicted_services"]) for r in rows])
-    correct = sum(r["expected_intent"] == scored_intent(r["predicted_intent"]) for r in rows)
-    figures: dict[str, Any] = {}
-    for set_name in dict.fromkeys(r["set"] for r in rows):
-        part = [r for r in rows if r["set"] == set_name]
-        examples = [Example(r["text"], r["language"], r["expected_intent"], frozenset(r["expected_services"]))
-                    for r in part]
-        guesses = [Prediction(r["predicted_intent"], r["confidence"], frozenset(r["predicted_services"]))
-                   for r in part]
-        scores = score(examples, guesses)
-        figures[set_name or "all"] = {language: s.figures() for language, s in scores.items()}
-    return Evaluation(model=model, intents=intents, services=services, intent_f1=weighted_f1(intents),
-                      service_f1=weighted_f1(services), intent_accuracy=_ratio(correct, len(rows)),
-                      examples=len(rows), predictions=rows, confusion_png=confusion_png,
-                      evaluated_at=_now(), evaluated_by=evaluated_by, held_out_digest=held_out_digest,
-                      figures=figures)
-
-
-def compare_evaluations(current: Evaluation, candidate: Evaluation) -> Comparison:
-    """Compare two evaluations on the same held-out set.
-
-    The candidate is worse when its weighted intent F1 or weighted service F1
-    is lower than the current model's by more than :data:`WORSE_MARGIN`.
-    """
-    reasons = []
-    for what, now, then in (("intent F1", current.intent_f1, candidate.intent_f1),
-                            ("service F1", current.service_f1, candidate.service_f1)):
-        if then < now - WORSE_MARGIN:
-            reasons.append(f"weighted {what} falls from {now:.3f} to {then:.3f}")
-
-    def key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:
-        return row.get("set", ""), row["language"], row["text"], row["expected_intent"]
-
-    def right(row: Mapping[str, Any]) -> bool:
-        return (scored_intent(row["predicted_intent"]) == row["expected_intent"]
-                and sorted(row["predicted_services"]) == sorted(row["expected_services"]))
-
-    theirs = {key(row): row for row in current.predictions}
-    changed = []
-    for new in candidate.predictions:
-        old = theirs.get(key(new))
-        if old is None or (old["predicted_intent"] == new["predicted_intent"]
-                           and sorted(old["predicted_services"]) == sorted(new["predicted_services"])):
-            continue
-        better = None if right(old) == right(new) else right(new)
-        changed.append({"text": new["text"], "language": new["language"], "expected": new["expected_intent"],
-                        "expected_services": new["expected_services"], "current": old["predicted_intent"],
-                        "candidate": new["predicted_intent"], "current_services": old["predicted_services"],
-                        "candidate_services": new["predicted_services"], "better": better})
-    return Comparison(current=current, candidate=candidate, changed=changed, worse=bool(reasons),
-                      reasons=reasons)
-
-
-def held_out_digest(paths: Optional[Sequence[Path]] = None) -> str:
-    """Return a hash of the held-out test set (every part), to tell whether a cached evaluation is current."""
-    files = paths if paths is not None else [p for name in HELD_OUT_SETS for p in held_out_files(name)]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-# --- training progress -------------------------------------------------------------------------
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
-_STARTED = re.compile(r"Starting to train component '([^']+)'")
-_FINISHED = re.compile(r"(?:Finished training component|Restored component) '([^']+)'")
-_EPOCH = re.compile(r"Epochs:\s*(\d+)%\|[^|]*\|\s*(\d+)/(\d+)")
-_SAVED = re.compile(r"Your Rasa model is trained and saved at '([^']+)'")
-_ERROR = re.compile(r"(Error|Exception|ERROR)\b")
-#: Weight of a stage without epochs in the progress estimate (roughly seconds).
-STAGE_WEIGHT = 3.0
-#: Stage weights before the first and after the last component.
-VALIDATION_WEIGHT, SAVING_WEIGHT = 15.0, 3.0
-#: Epochs of components that train in epochs when the config does not say (Rasa's defaults).
-DEFAULT_EPOCHS = {"DIETClassifier": 300, "ResponseSelector": 300, "TEDPolicy": 1, "UnexpecTEDIntentPolicy": 1}
-
-
-def read_log(path: Path) -> str:
-    """Read a log as written, carriage returns kept (text mode would turn them into new lines)."""
-    try:
-        return path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def log_lines(text: str) -> list[str]:
-    """Split a log as a terminal shows it: progress bars redraw their line (carriage returns).
-
-    Colour codes are removed; of a redrawn line only the last drawing is kept.
-    """
-    lines = []
-    for line in _ANSI.sub("", text).split("\n"):
-        shown = [part for part in line.split("\r") if part.strip()]
-        lines.append(shown[-1] if shown else line.strip("\r"))
-    return lines
-
-
-def training_plan(config: Mapping[str, Any]) -> dict[str, float]:
-    """Estimate the stages of a training run and their weights from a Rasa config.
-
-    Components that train in epochs weigh by their epochs (NLU components'
-    epochs are slower than policies'); other trained components a little;
-    tokenizers, the fallback classifier and components named by module path
-    (which usually train nothing) are left out. The real run may differ:
-    stages not planned are added as they appear.
-
-    Returns:
-        Stage key (component name, ``#2`` for a second one of a kind) -> weight.
-
-    """
-    plan: dict[str, float] = {}
-    for part, factor in (("policies", 1.0), ("pipeline", 2.5)):
-        for component in config.get(part) or []:
-            name = str(component.get("name", ""))
-            if not name or "." in name or name.endswith("Tokenizer") or name == "FallbackClassifier":
-                continue
-            epochs = component.get("epochs", DEFAULT_EPOCHS.get(name))
-            plan[_stage_key(name, plan)] = STAGE_WEIGHT + (factor * float(epochs) if epochs else 0.0)
-    return plan
-
-
-def _stage_key(name: str, taken: Mapping[str, Any]) -> str:
-    key, number = name, 1
-    while key in taken:
-        number += 1
-        key = f"{name}#{number}"
-    return key
-
-
-@dataclass
-class LogProgress:
-    """What a training log says so far."""
-
-    started: list[str] = field(default_factory=list)
-    finished: int = 0
-    epoch: Optional[tuple[int, int]] = None
-    saved_model: Optional[str] = None
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    error: Optional[str] = None
-
-
-def read_training_log(text: str) -> LogProgress:
-    """Follow a ``rasa train`` log: components started and finished, epochs, the saved model.
-
-    Also measures how long each stage took (from the log's timestamps), to
-    weigh the stages of the next run.
-    """
-    progress = LogProgress()
-    first_time: Optional[datetime] = None
-    started_at: Optional[datetime] = None
-    for line in log_lines(text):
-        found = _TIME.match(line)
-        when = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S") if found else None
-        first_time = first_time or when
-        if (match := _STARTED.search(line)) is not None:
-            key = _stage_key(match.group(1), dict.fromkeys(progress.started))
-            if not progress.started and when and first_time:
-                progress.stage_seconds["validation"] = (when - first_time).total_seconds()
-            progress.started.append(key)
-            progress.epoch, started_at = None, when
-        elif (match := _FINISHED.search(line)) is not None:
-            if len(progress.started) == progress.finished:  # restored from the cache: never "started"
-                progress.started.append(_stage_key(match.group(1), dict.fromkeys(progress.started)))
-                started_at = when
-            if when and started_at:
-                progress.stage_seconds[progress.started[-1]] = (when - started_at).total_seconds()
-            progress.finished += 1
-            progress.epoch = None
-        elif (match := _EPOCH.search(line)) is not None:
-            progress.epoch = (int(match.group(2)), int(match.group(3)))
-        elif (match := _SAVED.search(line)) is not None:
-            progress.saved_model = Path(match.group(1)).name
-        error = _ERROR.search(line)
-        if error and "Warning" not in line and not line.startswith("Error: training failed"):
-            start = line.rfind("]", 0, error.start()) + 1 if _EPOCH.search(line) else 0  # after a bar
-            progress.error = line[start:].strip()[:300]
-    return progress
-
-
-def estimate_progress(progress: LogProgress, plan: Mapping[str, float]) -> tuple[float, str]:
-    """Return the fraction done (0..1) and the stage, for people, of a running training.
-
-    Args:
-        progress: What the log says so far.
-        plan: Stage weights (:func:`training_plan`, or the last run's measured seconds).
-
-    """
-    weights = {"validation": plan.get("validation", VALIDATION_WEIGHT), **plan,
-               "saving": plan.get("saving", SAVING_WEIGHT)}
-    for key in progress.started:
-        weights.setdefault(key, STAGE_WEIGHT)
-    done = 0.0
-    if progress.started:
-        done += weights["validation"]
-    done += sum(weights[key] for key in progress.started[:progress.finished])
-    running = progress.started[progress.finished:]
-    stage = "validating the domain and training data"
-    if running:
-        name = running[0].split("#")[0]
-        if progress.epoch is not None and progress.epoch[1]:
-            done += weights[running[0]] * progress.epoch[0] / progress.epoch[1]
-            stage = f"{name} epoch {progress.epoch[0]}/{progress.epoch[1]}"
-        else:
-            stage = f"training {name}"
-    elif progress.saved_model:
-        done, stage = sum(weights.values()), f"saved {progress.saved_model}"
-    elif progress.started and set(plan) - {"validation", "saving"} <= set(progress.started):
-        stage = "saving the model"
-    elif progress.started:
-        stage = f"finished {progress.started[-1].split('#')[0]}"
-    total = sum(weights.values())
-    return min(max(_ratio(done, total), 0.0), 0.99 if not progress.saved_model else 1.0), stage
-
-
 # --- files and processes -----------------------------------------------------------------------
-
-def _now() -> datetime:
-    return datetime.now().astimezone()
-
-
-def _parse_time(value: Any) -> Optional[datetime]:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-
 
 def _read_json(path: Path, default: Any) -> Any:
     try:
