@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PORTAL_TOKEN, RunningAssistant
+from tests.processes import wait_until_gone
 
 pytestmark = pytest.mark.server
 
@@ -232,6 +233,7 @@ def test_a_stopped_portal_then_try_again_submits_once(assistant: RunningAssistan
     _id_card_until_read_back(assistant, sender, phone)
     pid = _portal_pid(assistant)
     os.kill(pid, signal.SIGKILL)
+    wait_until_gone(pid)  # until then its socket may still accept a connection
     apology = _talk(assistant, sender, "对")
     assert "连不上" in apology and "再试一次" in apology
     _wait_for_portal(assistant)

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AUTH_TOKEN, PORTAL_TOKEN
+from tests.processes import wait_until_gone
 from tests.production import ProductionRun, postgres
 
 pytestmark = pytest.mark.server
@@ -77,37 +78,6 @@ def wait_until_serving(production: ProductionRun, port: int, timeout: float = 30
             pass
         time.sleep(1)
     pytest.fail(f"the Rasa server on port {port} did not come back")
-
-
-def thread_states(pid: int) -> list[str]:
-    """The state of each thread of a process ("R", "S", "Z", ...); empty once it is gone."""
-    states = []
-    try:
-        threads = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return []
-    for thread in threads:
-        try:
-            states.append(Path(f"/proc/{pid}/task/{thread}/stat").read_text().split(")")[-1].split()[0])
-        except OSError:
-            pass
-    return states
-
-
-def wait_until_gone(pid: int, timeout: float = 30) -> None:
-    """Wait until every thread of a process has exited (gone, or a zombie waiting for its parent).
-
-    The main thread of a killed process is a zombie at once, but its open files,
-    the listening socket among them, are closed only when its last thread has
-    exited: about 0.1 s later for a Rasa server here. Until then the kernel still
-    accepts connections for it.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(state in ("Z", "X") for state in thread_states(pid)):
-            return
-        time.sleep(0.01)
-    pytest.fail(f"process {pid} did not exit")
 
 
 def test_a_killed_rasa_server_leaves_the_conversation_to_the_other_with_its_slots(
