@@ -132,6 +132,35 @@ def copy_of_the_assistant(folder: Path) -> tuple[Path, Path]:
     return assistant_dir, models_dir
 
 
+def start_make_run(arguments: list[str], env: dict[str, str], output: list[str], echo: str,
+                   start_seconds: float) -> tuple[subprocess.Popen[str], bool]:
+    """Start ``make run`` with ``arguments`` as a user does, in a process group of its own.
+
+    Every line it prints goes into ``output`` (and to stderr, prefixed with
+    ``[echo]``, unless ``echo`` is empty). Returns the process once it has said
+    "Ready.", or has exited, or ``start_seconds`` have passed; and whether it is ready.
+    """
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run", *arguments], cwd=PROJECT_DIR, env=env, text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    ready = threading.Event()
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if echo:
+                sys.stderr.write(f"[{echo}] {line}")
+            if line.startswith("Ready."):
+                ready.set()
+
+    threading.Thread(target=read_output, daemon=True).start()
+    deadline = time.monotonic() + start_seconds
+    while not ready.is_set() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return process, ready.is_set()
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     """The assistant as `make run` starts it, on free ports and a scratch data folder."""
@@ -153,30 +182,13 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
            "VOSK_MODEL_ZH": str(VOSK_TEST_MODEL)}
     for name in ("PORTAL_URL", "PORTAL_DATABASE_URL", "TELEGRAM_WEBHOOK_URL", "VOSK_MODEL_EN"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "run"], cwd=PROJECT_DIR, env=env, text=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    output: list[str] = []
+    process, ready = start_make_run([], env, output, "assistant", start_seconds=600)
     running = RunningAssistant(process, rasa_port, action_port, portal_port, Path(data_dir), telegram,
-                               web_port, assistant_dir, models_dir)
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            running.output.append(line)
-            sys.stderr.write(f"[assistant] {line}")
-            if line.startswith("Ready."):
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
-    deadline = time.monotonic() + 600
-    while not ready.is_set() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if not ready.is_set():
+                               web_port, assistant_dir, models_dir, output=output)
+    if not ready:
         os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the assistant did not start:\n" + "".join(running.output[-60:]))
+        pytest.fail("the assistant did not start:\n" + "".join(output[-60:]))
     yield running
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)

@@ -16,9 +16,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -28,10 +25,10 @@ from typing import Any
 from tests.conftest import (
     AUTH_TOKEN,
     PORTAL_TOKEN,
-    PROJECT_DIR,
     copy_of_the_assistant,
     free_port,
     port_is_open,
+    start_make_run,
 )
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -213,31 +210,15 @@ def start_production(folder: Path, processes: int = 2, extra_env: dict[str, str]
     for name in ("PROFILE", "PORTAL_URL", "TELEGRAM_BOT_TOKEN", "BALANCER_PORT", "LOCK_STORE_URL",
                  "EVENT_BROKER_URL"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "run", "PROFILE=production"], cwd=PROJECT_DIR, env=env, text=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    output: list[str] = []
+    process, ready = start_make_run(["PROFILE=production"], env, output, echo, START_SECONDS)
     run = ProductionRun(process, balancer, [balancer + n for n in range(1, processes + 1)],
                         int(run_env["ACTION_SERVER_PORT"]), int(run_env["PORTAL_PORT"]),
                         int(run_env["WEB_PORT"]), data_dir, f"assistant_tracker_test_{token}",
-                        f"assistant_portal_test_{token}", run_env["EVENT_QUEUE"])
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            run.output.append(line)
-            if echo:
-                sys.stderr.write(f"[{echo}] {line}")
-            if line.startswith("Ready."):
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
-    deadline = time.monotonic() + START_SECONDS
-    while not ready.is_set() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if not ready.is_set():
+                        f"assistant_portal_test_{token}", run_env["EVENT_QUEUE"], output=output)
+    if not ready:
         stop_production(run, timeout=30)
-        raise RuntimeError("the production profile did not start:\n" + "".join(run.output[-60:]))
+        raise RuntimeError("the production profile did not start:\n" + "".join(output[-60:]))
     return run
 
 
